@@ -1,0 +1,76 @@
+//! Prediction input: a row-major batch of f64 features, validated before any arithmetic.
+
+use crate::error::{Error, Result};
+
+/// A borrowed row-major matrix of `n_rows × n_cols` features.
+#[derive(Clone, Copy, Debug)]
+pub struct Rows<'a> {
+    data: &'a [f64],
+    n_cols: usize,
+}
+
+impl<'a> Rows<'a> {
+    /// Wrap `data` as rows of `n_cols` values. Fails when the length is not a multiple of
+    /// `n_cols`, so a batch can never be silently cut short.
+    pub fn new(data: &'a [f64], n_cols: usize) -> Result<Self> {
+        if n_cols == 0 && !data.is_empty() {
+            return Err(Error::shape("column count is 0 but the input has values"));
+        }
+        if n_cols != 0 && data.len() % n_cols != 0 {
+            return Err(Error::shape(format!(
+                "input has {} values, which is not a whole number of rows of {n_cols} columns",
+                data.len()
+            )));
+        }
+        Ok(Rows { data, n_cols })
+    }
+
+    pub fn n_rows(&self) -> usize {
+        self.data.len().checked_div(self.n_cols).unwrap_or(0)
+    }
+
+    pub fn n_cols(&self) -> usize {
+        self.n_cols
+    }
+
+    /// Iterate over the rows as slices.
+    pub fn iter(&self) -> impl Iterator<Item = &'a [f64]> + 'a {
+        // `chunks_exact(0)` would panic; an empty matrix has no rows anyway.
+        self.data.chunks_exact(self.n_cols.max(1))
+    }
+
+    /// Check the column count against what the model was fitted on.
+    pub fn expect_cols(&self, n_features: usize) -> Result<()> {
+        if self.n_cols != n_features {
+            return Err(Error::shape(format!(
+                "input has {} columns but the model was fitted on {n_features} features",
+                self.n_cols
+            )));
+        }
+        Ok(())
+    }
+
+    /// Reject NaN and ±infinity, as scikit-learn's input validation does for estimators that
+    /// cannot take missing values. The error names the first bad row and column.
+    pub fn expect_finite(&self, feature_names: &[String], estimator: &str) -> Result<()> {
+        for (row_index, row) in self.iter().enumerate() {
+            if let Some(col) = row.iter().position(|v| !v.is_finite()) {
+                let value = row.get(col).copied().unwrap_or(f64::NAN);
+                let what = if value.is_nan() {
+                    "NaN (missing)"
+                } else {
+                    "infinity"
+                };
+                let name = feature_names
+                    .get(col)
+                    .map(|n| format!(" ({n:?})"))
+                    .unwrap_or_default();
+                return Err(Error::bad_input(format!(
+                    "row {row_index}, column {col}{name}: {what} is not accepted by {estimator}; \
+                     impute or drop missing values first"
+                )));
+            }
+        }
+        Ok(())
+    }
+}

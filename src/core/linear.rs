@@ -1,0 +1,145 @@
+//! Linear models: `scores = X · Wᵀ + b`, then a link (identity, logistic, softmax).
+//!
+//! Sums run in f64 in feature order, then the intercept is added, as scikit-learn's
+//! `X @ coef_.T + intercept_` does; BLAS may sum in another order, so parity is to ~1e-15
+//! relative, not bitwise.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// Weights of `n_scores` linear functions of `n_features` inputs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LinearScores {
+    /// `n_scores × n_features`, row-major (one row per output / class score).
+    weights: Vec<f64>,
+    /// One per score.
+    intercepts: Vec<f64>,
+    n_features: usize,
+}
+
+impl LinearScores {
+    /// Validate shapes and values: every weight and intercept finite, sizes consistent.
+    pub fn new(weights: Vec<f64>, intercepts: Vec<f64>, n_features: usize) -> Result<Self> {
+        let scores = LinearScores {
+            weights,
+            intercepts,
+            n_features,
+        };
+        scores.validate()?;
+        Ok(scores)
+    }
+
+    pub(crate) fn validate(&self) -> Result<()> {
+        let expected = self.intercepts.len().checked_mul(self.n_features);
+        if self.intercepts.is_empty() || expected != Some(self.weights.len()) {
+            return Err(Error::invalid_model(format!(
+                "linear model has {} weights for {} outputs of {} features",
+                self.weights.len(),
+                self.intercepts.len(),
+                self.n_features
+            )));
+        }
+        if let Some(i) = self.weights.iter().position(|w| !w.is_finite()) {
+            return Err(Error::invalid_model(format!(
+                "coefficient {} (output {}, feature {}) is not finite",
+                i,
+                i / self.n_features.max(1),
+                i % self.n_features.max(1)
+            )));
+        }
+        if let Some(i) = self.intercepts.iter().position(|b| !b.is_finite()) {
+            return Err(Error::invalid_model(format!("intercept {i} is not finite")));
+        }
+        Ok(())
+    }
+
+    pub fn n_features(&self) -> usize {
+        self.n_features
+    }
+
+    pub fn n_scores(&self) -> usize {
+        self.intercepts.len()
+    }
+
+    /// Write the scores of one row into `out` (length `n_scores`).
+    #[inline]
+    pub fn score_row(&self, row: &[f64], out: &mut [f64]) {
+        let rows = self.weights.chunks_exact(self.n_features.max(1));
+        for ((slot, weights), intercept) in out.iter_mut().zip(rows).zip(&self.intercepts) {
+            let mut dot = 0.0;
+            for (x, w) in row.iter().zip(weights) {
+                dot += x * w;
+            }
+            *slot = dot + intercept;
+        }
+    }
+}
+
+/// The logistic function, as scipy's `expit`: `1 / (1 + exp(-x))`.
+#[inline]
+pub fn expit(x: f64) -> f64 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+/// scikit-learn's `softmax` (utils/extmath.py): subtract the row max, exponentiate, divide by
+/// the row sum, in place.
+pub fn softmax_in_place(row: &mut [f64]) {
+    let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    for v in row.iter_mut() {
+        *v = (*v - max).exp();
+    }
+    let sum: f64 = row.iter().sum();
+    for v in row.iter_mut() {
+        *v /= sum;
+    }
+}
+
+/// How a linear classifier turns scores into probabilities; scikit-learn picks one per model
+/// from `multi_class`, the solver and its version (see the sklearn importer).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ProbabilityRule {
+    /// One-vs-rest (`_predict_proba_lr`): `expit` per class, binary `[1-p, p]`, multiclass
+    /// normalised by the row sum (an all-zero row becomes uniform).
+    OneVsRest,
+    /// Softmax over the class scores; binary uses `softmax([-s, s])`.
+    Multinomial,
+}
+
+/// Probabilities for one row from its scores (`scores.len()` is 1 for binary).
+pub fn probabilities(rule: ProbabilityRule, scores: &[f64], out: &mut [f64]) {
+    match (rule, scores) {
+        (ProbabilityRule::OneVsRest, [s]) => {
+            let p = expit(*s);
+            if let [p0, p1] = out {
+                *p0 = 1.0 - p;
+                *p1 = p;
+            }
+        }
+        (ProbabilityRule::Multinomial, [s]) => {
+            if let [p0, p1] = out {
+                *p0 = -*s;
+                *p1 = *s;
+                softmax_in_place(out);
+            }
+        }
+        (ProbabilityRule::OneVsRest, _) => {
+            for (p, s) in out.iter_mut().zip(scores) {
+                *p = expit(*s);
+            }
+            let sum: f64 = out.iter().sum();
+            if sum == 0.0 {
+                let uniform = 1.0 / out.len() as f64;
+                out.iter_mut().for_each(|p| *p = uniform);
+            } else {
+                out.iter_mut().for_each(|p| *p /= sum);
+            }
+        }
+        (ProbabilityRule::Multinomial, _) => {
+            for (p, s) in out.iter_mut().zip(scores) {
+                *p = *s;
+            }
+            softmax_in_place(out);
+        }
+    }
+}

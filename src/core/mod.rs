@@ -1,0 +1,12 @@
+//! The core: what a loaded model *is* and how it predicts.
+//!
+//! No I/O, no file formats, no JavaScript. Importers build a [`Model`] only through the
+//! validating constructors here, so evaluation can trust its shapes; a bundle is re-validated
+//! the same way after decoding because it is untrusted input too.
+
+pub mod input;
+pub mod linear;
+pub mod model;
+
+pub use input::Rows;
+pub use model::{ClassLabels, Estimator, Metadata, Model, OutputKind, Predictions};

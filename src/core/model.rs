@@ -1,0 +1,303 @@
+//! A loaded model: descriptive metadata plus one estimator, and the three prediction calls.
+
+use serde::{Deserialize, Serialize};
+
+use super::input::Rows;
+use super::linear::{probabilities, LinearScores, ProbabilityRule};
+use crate::error::{Error, ErrorCode, Result};
+
+/// Descriptive facts about a model that its numbers do not imply.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Metadata {
+    /// A name for people; defaults to the estimator class name.
+    pub name: String,
+    /// The user's version string for this model; defaults to "1".
+    pub version: String,
+    /// Library that trained the model, e.g. "scikit-learn".
+    pub source_library: String,
+    /// Its version as recorded in the file (`_sklearn_version`), or "unknown".
+    pub source_library_version: String,
+    /// Fully qualified class, e.g. "sklearn.linear_model._logistic.LogisticRegression".
+    pub estimator_class: String,
+    /// What the model was first read from, e.g. "pickle protocol 4".
+    pub source_format: String,
+    /// Input column names; `x0, x1, …` when the model was fitted without names.
+    pub feature_names: Vec<String>,
+    /// Whether `feature_names` came from the file (`feature_names_in_`).
+    pub feature_names_from_source: bool,
+    /// When the model was first imported, in milliseconds since the Unix epoch.
+    pub created_unix_ms: u64,
+}
+
+/// Class labels in the type the training library used.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ClassLabels {
+    Int(Vec<i64>),
+    Float(Vec<f64>),
+    Str(Vec<String>),
+    Bool(Vec<bool>),
+}
+
+impl ClassLabels {
+    pub fn len(&self) -> usize {
+        match self {
+            ClassLabels::Int(v) => v.len(),
+            ClassLabels::Float(v) => v.len(),
+            ClassLabels::Str(v) => v.len(),
+            ClassLabels::Bool(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Whether a model regresses or classifies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutputKind {
+    Regression,
+    Classification,
+}
+
+impl OutputKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutputKind::Regression => "regression",
+            OutputKind::Classification => "classification",
+        }
+    }
+}
+
+/// scikit-learn `LinearRegression` (and any model of the same form).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LinearRegressor {
+    pub scores: LinearScores,
+    /// `coef_` was 1-D: `predict` returns one value per row rather than a 1-column matrix.
+    pub single_output: bool,
+}
+
+/// scikit-learn `LogisticRegression` (and any linear classifier with a probability link).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LinearClassifier {
+    /// One score for binary problems, one per class otherwise.
+    pub scores: LinearScores,
+    pub classes: ClassLabels,
+    pub probability: ProbabilityRule,
+}
+
+impl LinearClassifier {
+    pub fn new(
+        scores: LinearScores,
+        classes: ClassLabels,
+        probability: ProbabilityRule,
+    ) -> Result<Self> {
+        let model = LinearClassifier {
+            scores,
+            classes,
+            probability,
+        };
+        model.validate()?;
+        Ok(model)
+    }
+
+    fn validate(&self) -> Result<()> {
+        self.scores.validate()?;
+        let n_classes = self.classes.len();
+        let expected_scores = if n_classes == 2 { 1 } else { n_classes };
+        if n_classes < 2 || self.scores.n_scores() != expected_scores {
+            return Err(Error::invalid_model(format!(
+                "classifier has {n_classes} classes but {} score rows in coef_ (expected {expected_scores})",
+                self.scores.n_scores()
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Every estimator the core can evaluate.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Estimator {
+    LinearRegressor(LinearRegressor),
+    LinearClassifier(LinearClassifier),
+}
+
+/// Result of `predict`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Predictions {
+    /// Regression values, `n_rows × n_cols` row-major.
+    Values { data: Vec<f64>, n_cols: usize },
+    /// Index into the model's class labels, one per row.
+    ClassIndices(Vec<usize>),
+}
+
+/// A model ready to predict.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Model {
+    pub metadata: Metadata,
+    pub estimator: Estimator,
+}
+
+impl Model {
+    /// Check every invariant the evaluator relies on. Importers and the bundle decoder call it.
+    pub fn new(metadata: Metadata, estimator: Estimator) -> Result<Self> {
+        let model = Model {
+            metadata,
+            estimator,
+        };
+        model.validate()?;
+        Ok(model)
+    }
+
+    pub(crate) fn validate(&self) -> Result<()> {
+        match &self.estimator {
+            Estimator::LinearRegressor(m) => {
+                m.scores.validate()?;
+                if m.single_output && m.scores.n_scores() != 1 {
+                    return Err(Error::invalid_model(
+                        "single-output regressor with several outputs",
+                    ));
+                }
+            }
+            Estimator::LinearClassifier(m) => m.validate()?,
+        }
+        if self.metadata.feature_names.len() != self.n_features() {
+            return Err(Error::invalid_model(format!(
+                "{} feature names for {} features",
+                self.metadata.feature_names.len(),
+                self.n_features()
+            )));
+        }
+        Ok(())
+    }
+
+    pub fn n_features(&self) -> usize {
+        match &self.estimator {
+            Estimator::LinearRegressor(m) => m.scores.n_features(),
+            Estimator::LinearClassifier(m) => m.scores.n_features(),
+        }
+    }
+
+    pub fn output_kind(&self) -> OutputKind {
+        match &self.estimator {
+            Estimator::LinearRegressor(_) => OutputKind::Regression,
+            Estimator::LinearClassifier(_) => OutputKind::Classification,
+        }
+    }
+
+    /// Regression outputs per row (1 for classifiers: the label).
+    pub fn n_outputs(&self) -> usize {
+        match &self.estimator {
+            Estimator::LinearRegressor(m) => m.scores.n_scores(),
+            Estimator::LinearClassifier(_) => 1,
+        }
+    }
+
+    pub fn classes(&self) -> Option<&ClassLabels> {
+        match &self.estimator {
+            Estimator::LinearRegressor(_) => None,
+            Estimator::LinearClassifier(m) => Some(&m.classes),
+        }
+    }
+
+    /// Short class name for messages, e.g. "LogisticRegression".
+    pub fn short_class_name(&self) -> &str {
+        let class = &self.metadata.estimator_class;
+        class.rsplit('.').next().unwrap_or(class)
+    }
+
+    fn check_input(&self, x: &Rows) -> Result<()> {
+        x.expect_cols(self.n_features())?;
+        x.expect_finite(&self.metadata.feature_names, self.short_class_name())
+    }
+
+    /// Compute every linear score of every row: `n_rows × scores.n_scores()`.
+    fn all_scores(scores: &LinearScores, x: &Rows) -> Vec<f64> {
+        let width = scores.n_scores();
+        let mut out = vec![0.0; x.n_rows() * width];
+        for (row, slot) in x.iter().zip(out.chunks_exact_mut(width.max(1))) {
+            scores.score_row(row, slot);
+        }
+        out
+    }
+
+    /// `predict`: regression values, or the index of the predicted class per row.
+    pub fn predict(&self, x: &Rows) -> Result<Predictions> {
+        self.check_input(x)?;
+        match &self.estimator {
+            Estimator::LinearRegressor(m) => Ok(Predictions::Values {
+                data: Self::all_scores(&m.scores, x),
+                n_cols: m.scores.n_scores(),
+            }),
+            Estimator::LinearClassifier(m) => {
+                let width = m.scores.n_scores();
+                let scores = Self::all_scores(&m.scores, x);
+                let indices = scores
+                    .chunks_exact(width.max(1))
+                    .map(|row| match row {
+                        // Binary: classes_[score > 0], so a score of exactly 0 is class 0.
+                        [s] => usize::from(*s > 0.0),
+                        _ => argmax(row),
+                    })
+                    .collect();
+                Ok(Predictions::ClassIndices(indices))
+            }
+        }
+    }
+
+    /// `predict_proba`: `n_rows × n_classes`, classes in the order of the labels.
+    pub fn predict_proba(&self, x: &Rows) -> Result<Vec<f64>> {
+        match &self.estimator {
+            Estimator::LinearClassifier(m) => {
+                self.check_input(x)?;
+                let width = m.scores.n_scores();
+                let n_classes = m.classes.len();
+                let scores = Self::all_scores(&m.scores, x);
+                let mut out = vec![0.0; x.n_rows() * n_classes];
+                for (row_scores, row_out) in scores
+                    .chunks_exact(width.max(1))
+                    .zip(out.chunks_exact_mut(n_classes.max(1)))
+                {
+                    probabilities(m.probability, row_scores, row_out);
+                }
+                Ok(out)
+            }
+            Estimator::LinearRegressor(_) => Err(self.unsupported("predictProba")),
+        }
+    }
+
+    /// `decision_function`: the raw class scores, `n_rows × n_scores` (1 column for binary).
+    pub fn decision_function(&self, x: &Rows) -> Result<(Vec<f64>, usize)> {
+        match &self.estimator {
+            Estimator::LinearClassifier(m) => {
+                self.check_input(x)?;
+                Ok((Self::all_scores(&m.scores, x), m.scores.n_scores()))
+            }
+            Estimator::LinearRegressor(_) => Err(self.unsupported("decisionFunction")),
+        }
+    }
+
+    fn unsupported(&self, method: &str) -> Error {
+        Error::new(
+            ErrorCode::UnsupportedOperation,
+            format!(
+                "{} is a {} model and has no {method}; use predict",
+                self.short_class_name(),
+                self.output_kind().as_str()
+            ),
+        )
+    }
+}
+
+/// Index of the first maximum, as numpy's `argmax` (NaN never occurs: inputs are finite).
+fn argmax(row: &[f64]) -> usize {
+    let mut best = 0;
+    for (i, v) in row.iter().enumerate() {
+        if let Some(current) = row.get(best) {
+            if v > current {
+                best = i;
+            }
+        }
+    }
+    best
+}

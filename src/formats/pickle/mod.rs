@@ -1,0 +1,808 @@
+//! A pickle interpreter that executes nothing.
+//!
+//! It runs the pickle opcode stream (protocols 2 to 5) over a value arena. Where Python would
+//! import a module and call a function, it looks the `module.name` pair up in the allow-list
+//! ([`globals`]) and rebuilds plain data instead: numpy arrays from their bytes, estimators as
+//! inert `Object { class, state }` records that the scikit-learn lowering reads.
+//!
+//! Safety properties, all enforced here rather than by the callers:
+//! - every length read from the file is checked against the bytes present before allocating;
+//! - allocation, value count, string length and MARK nesting are capped by [`LoadLimits`];
+//! - the interpreter loop is iterative; nothing recurses over file-controlled structure.
+
+pub mod globals;
+pub mod numpy;
+pub mod value;
+
+use std::collections::BTreeMap;
+
+use crate::error::{Error, ErrorCode, Result};
+use crate::limits::LoadLimits;
+use globals::Global;
+use numpy::{Dtype, Kind, NdArray};
+use value::{Arena, Id, Value};
+
+/// A fully read pickle stream.
+#[derive(Debug)]
+pub struct Document {
+    pub arena: Arena,
+    pub root: Id,
+    /// The protocol from the PROTO opcode (2 when absent).
+    pub protocol: u8,
+}
+
+/// Read one pickle stream from the start of `bytes`.
+pub fn parse(bytes: &[u8], limits: &LoadLimits) -> Result<Document> {
+    let mut vm = Vm::new(bytes, limits);
+    let root = vm.run()?;
+    Ok(Document {
+        protocol: vm.protocol,
+        arena: vm.arena,
+        root,
+    })
+}
+
+/// Approximate bytes one arena slot costs, for the allocation limit.
+const VALUE_COST: usize = std::mem::size_of::<Value>() + 8;
+
+struct Vm<'a> {
+    input: &'a [u8],
+    pos: usize,
+    /// Offset of the opcode being executed, for error messages.
+    op_offset: usize,
+    limits: &'a LoadLimits,
+    arena: Arena,
+    stack: Vec<Id>,
+    /// Stack heights saved by MARK (CPython's "metastack").
+    marks: Vec<usize>,
+    memo: BTreeMap<u32, Id>,
+    allocated: usize,
+    protocol: u8,
+}
+
+impl<'a> Vm<'a> {
+    fn new(input: &'a [u8], limits: &'a LoadLimits) -> Self {
+        Vm {
+            input,
+            pos: 0,
+            op_offset: 0,
+            limits,
+            arena: Arena::default(),
+            stack: Vec::new(),
+            marks: Vec::new(),
+            memo: BTreeMap::new(),
+            allocated: 0,
+            protocol: 2,
+        }
+    }
+
+    // ---- errors -------------------------------------------------------------------------
+
+    fn err(&self, message: impl std::fmt::Display) -> Error {
+        Error::bad_format(format!("pickle byte {}: {message}", self.op_offset))
+    }
+
+    fn truncated(&self, what: &str, need: usize) -> Error {
+        self.err(format!(
+            "file ends inside {what}: needs {need} more bytes, {} left (the file is truncated or not a pickle)",
+            self.input.len().saturating_sub(self.pos)
+        ))
+    }
+
+    // ---- input --------------------------------------------------------------------------
+
+    fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8]> {
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|&end| end <= self.input.len())
+            .ok_or_else(|| self.truncated(what, n))?;
+        let slice = &self.input[self.pos..end];
+        self.pos = end;
+        Ok(slice)
+    }
+
+    fn u8(&mut self) -> Result<u8> {
+        Ok(self.take(1, "an opcode argument")?[0])
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N]> {
+        let mut out = [0u8; N];
+        out.copy_from_slice(self.take(N, "an opcode argument")?);
+        Ok(out)
+    }
+
+    /// A length prefix, checked against the string limit and the bytes actually present.
+    fn length(&mut self, raw: u64, what: &str) -> Result<usize> {
+        let len = usize::try_from(raw)
+            .map_err(|_| self.err(format!("{what} length {raw} is too large")))?;
+        if len > self.limits.max_string_len {
+            return Err(Error::limit(format!(
+                "pickle byte {}: {what} of {len} bytes is over the max_string_len limit of {}",
+                self.op_offset, self.limits.max_string_len
+            )));
+        }
+        if len > self.input.len() - self.pos {
+            return Err(self.truncated(what, len));
+        }
+        Ok(len)
+    }
+
+    /// A newline-terminated argument (GLOBAL, INT, …), without the newline.
+    fn line(&mut self) -> Result<&'a str> {
+        let rest = &self.input[self.pos..];
+        let max = rest.len().min(self.limits.max_string_len.min(1 << 16));
+        let end = rest[..max]
+            .iter()
+            .position(|&b| b == b'\n')
+            .ok_or_else(|| self.truncated("a text argument", 1))?;
+        self.pos += end + 1;
+        std::str::from_utf8(&rest[..end]).map_err(|_| self.err("text argument is not UTF-8"))
+    }
+
+    // ---- values -------------------------------------------------------------------------
+
+    fn charge(&mut self, bytes: usize) -> Result<()> {
+        self.allocated = self.allocated.saturating_add(bytes);
+        if self.allocated > self.limits.max_alloc_bytes {
+            return Err(Error::limit(format!(
+                "pickle byte {}: decoded values need more than the max_alloc_bytes limit of {} bytes",
+                self.op_offset, self.limits.max_alloc_bytes
+            )));
+        }
+        Ok(())
+    }
+
+    fn alloc(&mut self, value: Value) -> Result<Id> {
+        if self.arena.len() >= self.limits.max_values {
+            return Err(Error::limit(format!(
+                "pickle byte {}: more than the max_values limit of {} values",
+                self.op_offset, self.limits.max_values
+            )));
+        }
+        let payload = match &value {
+            Value::Str(s) => s.len(),
+            Value::Bytes(b) => b.len(),
+            Value::List(v) | Value::Tuple(v) | Value::Set(v) => v.len() * 4,
+            Value::Dict(v) => v.len() * 8,
+            Value::Array(a) => match &a.data {
+                numpy::ArrayData::Raw(b) => b.len(),
+                numpy::ArrayData::Objects(v) => v.len() * 4,
+            },
+            _ => 0,
+        };
+        self.charge(VALUE_COST + payload)?;
+        self.arena.push(value)
+    }
+
+    fn push(&mut self, value: Value) -> Result<()> {
+        let id = self.alloc(value)?;
+        self.stack.push(id);
+        Ok(())
+    }
+
+    fn stack_floor(&self) -> usize {
+        self.marks.last().copied().unwrap_or(0)
+    }
+
+    fn pop(&mut self) -> Result<Id> {
+        if self.stack.len() <= self.stack_floor() {
+            return Err(self.err("stack underflow (opcode needs a value the stream never pushed)"));
+        }
+        self.stack.pop().ok_or_else(|| self.err("stack underflow"))
+    }
+
+    fn top(&self) -> Result<Id> {
+        if self.stack.len() <= self.stack_floor() {
+            return Err(self.err("stack underflow (opcode needs a value the stream never pushed)"));
+        }
+        self.stack
+            .last()
+            .copied()
+            .ok_or_else(|| self.err("stack underflow"))
+    }
+
+    fn pop_mark(&mut self) -> Result<Vec<Id>> {
+        let mark = self
+            .marks
+            .pop()
+            .ok_or_else(|| self.err("opcode needs a MARK but none is open"))?;
+        Ok(self.stack.split_off(mark.min(self.stack.len())))
+    }
+
+    fn memo_get(&self, index: u32) -> Result<Id> {
+        self.memo
+            .get(&index)
+            .copied()
+            .ok_or_else(|| self.err(format!("memo entry {index} read before it was written")))
+    }
+
+    fn memo_put(&mut self, index: u32) -> Result<()> {
+        let top = self.top()?;
+        self.charge(32)?;
+        self.memo.insert(index, top);
+        Ok(())
+    }
+
+    fn push_str(&mut self, bytes: &[u8]) -> Result<()> {
+        let s = std::str::from_utf8(bytes).map_err(|_| self.err("string is not valid UTF-8"))?;
+        self.push(Value::Str(s.to_owned()))
+    }
+
+    fn push_int_le(&mut self, bytes: &[u8]) -> Result<()> {
+        // Two's-complement little-endian, as LONG1/LONG4 store it.
+        let negative = bytes.last().is_some_and(|b| b & 0x80 != 0);
+        if bytes.len() <= 8 {
+            let mut buf = [if negative { 0xFF } else { 0 }; 8];
+            buf[..bytes.len()].copy_from_slice(bytes);
+            self.push(Value::Int(i64::from_le_bytes(buf)))
+        } else {
+            let fill = if negative { 0xFF } else { 0 };
+            let fits = bytes[8..].iter().all(|&b| b == fill) && (bytes[7] & 0x80 != 0) == negative;
+            if fits {
+                let mut buf = [0u8; 8];
+                buf.copy_from_slice(&bytes[..8]);
+                self.push(Value::Int(i64::from_le_bytes(buf)))
+            } else {
+                self.push(Value::BigInt { negative })
+            }
+        }
+    }
+
+    // ---- the interpreter ----------------------------------------------------------------
+
+    fn run(&mut self) -> Result<Id> {
+        loop {
+            self.op_offset = self.pos;
+            let Some(&op) = self.input.get(self.pos) else {
+                return Err(
+                    self.err("file ends before the STOP opcode (truncated, or not a pickle)")
+                );
+            };
+            self.pos += 1;
+            match op {
+                0x80 => {
+                    let proto = self.u8()?;
+                    if proto > 5 {
+                        return Err(Error::new(
+                            ErrorCode::UnsupportedVersion,
+                            format!("pickle protocol {proto} is newer than the supported 2 to 5"),
+                        ));
+                    }
+                    self.protocol = proto;
+                }
+                0x95 => {
+                    // FRAME: a length hint only; frames are transparent to a reader.
+                    self.array::<8>()?;
+                }
+                b'.' => {
+                    let result = self.pop()?;
+                    return Ok(result);
+                }
+                b'(' => {
+                    if self.marks.len() >= self.limits.max_depth {
+                        return Err(Error::limit(format!(
+                            "pickle byte {}: MARK nesting deeper than the max_depth limit of {}",
+                            self.op_offset, self.limits.max_depth
+                        )));
+                    }
+                    self.marks.push(self.stack.len());
+                }
+                b'0' => {
+                    if self.stack.len() > self.stack_floor() {
+                        self.pop()?;
+                    } else {
+                        self.pop_mark()?;
+                    }
+                }
+                b'1' => {
+                    self.pop_mark()?;
+                }
+                b'2' => {
+                    let top = self.top()?;
+                    self.stack.push(top);
+                }
+                b'N' => self.push(Value::None)?,
+                0x88 => self.push(Value::Bool(true))?,
+                0x89 => self.push(Value::Bool(false))?,
+                b'I' => {
+                    let line = self.line()?;
+                    let value = match line {
+                        "01" => Value::Bool(true),
+                        "00" => Value::Bool(false),
+                        text => Value::Int(text.parse().map_err(|_| self.err("bad INT argument"))?),
+                    };
+                    self.push(value)?;
+                }
+                b'J' => {
+                    let v = i32::from_le_bytes(self.array()?);
+                    self.push(Value::Int(i64::from(v)))?;
+                }
+                b'K' => {
+                    let v = self.u8()?;
+                    self.push(Value::Int(i64::from(v)))?;
+                }
+                b'M' => {
+                    let v = u16::from_le_bytes(self.array()?);
+                    self.push(Value::Int(i64::from(v)))?;
+                }
+                b'L' => {
+                    let line = self.line()?;
+                    let digits = line.strip_suffix('L').unwrap_or(line);
+                    let value = match digits.parse::<i64>() {
+                        Ok(v) => Value::Int(v),
+                        Err(_) if !digits.is_empty() && digits.trim_start_matches('-').bytes().all(|b| b.is_ascii_digit()) => {
+                            Value::BigInt { negative: digits.starts_with('-') }
+                        }
+                        Err(_) => return Err(self.err("bad LONG argument")),
+                    };
+                    self.push(value)?;
+                }
+                0x8a => {
+                    let n = usize::from(self.u8()?);
+                    let bytes = self.take(n, "LONG1")?;
+                    self.push_int_le(bytes)?;
+                }
+                0x8b => {
+                    let n = i32::from_le_bytes(self.array()?);
+                    let n = u64::try_from(n).map_err(|_| self.err("negative LONG4 length"))?;
+                    let n = self.length(n, "LONG4")?;
+                    let bytes = self.take(n, "LONG4")?;
+                    self.push_int_le(bytes)?;
+                }
+                b'G' => {
+                    let v = f64::from_be_bytes(self.array()?);
+                    self.push(Value::Float(v))?;
+                }
+                b'F' => {
+                    let line = self.line()?;
+                    let v = line.trim().parse().map_err(|_| self.err("bad FLOAT argument"))?;
+                    self.push(Value::Float(v))?;
+                }
+                b'T' | b'U' => {
+                    // BINSTRING / SHORT_BINSTRING: Python 2 `str`, read as latin-1 text.
+                    let n = if op == b'T' {
+                        let n = i32::from_le_bytes(self.array()?);
+                        u64::try_from(n).map_err(|_| self.err("negative BINSTRING length"))?
+                    } else {
+                        u64::from(self.u8()?)
+                    };
+                    let n = self.length(n, "BINSTRING")?;
+                    let bytes = self.take(n, "BINSTRING")?;
+                    self.push(Value::Str(bytes.iter().map(|&b| char::from(b)).collect()))?;
+                }
+                b'B' | b'C' | 0x8e | 0x96 => {
+                    let n = match op {
+                        b'B' => u64::from(u32::from_le_bytes(self.array()?)),
+                        b'C' => u64::from(self.u8()?),
+                        _ => u64::from_le_bytes(self.array()?),
+                    };
+                    let n = self.length(n, "a bytes value")?;
+                    let bytes = self.take(n, "a bytes value")?;
+                    self.push(Value::Bytes(bytes.to_vec()))?;
+                }
+                0x97 => {
+                    return Err(Error::new(
+                        ErrorCode::UnsupportedVersion,
+                        format!(
+                            "pickle byte {}: NEXT_BUFFER (out-of-band buffers) is not supported; pickle without buffer_callback",
+                            self.op_offset
+                        ),
+                    ))
+                }
+                0x98 => {
+                    self.top()?;
+                }
+                b'X' | 0x8c | 0x8d => {
+                    let n = match op {
+                        b'X' => u64::from(u32::from_le_bytes(self.array()?)),
+                        0x8c => u64::from(self.u8()?),
+                        _ => u64::from_le_bytes(self.array()?),
+                    };
+                    let n = self.length(n, "a string")?;
+                    let bytes = self.take(n, "a string")?;
+                    self.push_str(bytes)?;
+                }
+                b'V' => {
+                    let line = self.line()?;
+                    if line.contains('\\') {
+                        return Err(self.err("escaped protocol-0 UNICODE strings are not supported"));
+                    }
+                    self.push(Value::Str(line.to_owned()))?;
+                }
+                b']' => self.push(Value::List(Vec::new()))?,
+                b')' => self.push(Value::Tuple(Vec::new()))?,
+                b'}' => self.push(Value::Dict(Vec::new()))?,
+                0x8f => self.push(Value::Set(Vec::new()))?,
+                b'l' => {
+                    let items = self.pop_mark()?;
+                    self.push(Value::List(items))?;
+                }
+                b't' => {
+                    let items = self.pop_mark()?;
+                    self.push(Value::Tuple(items))?;
+                }
+                0x85..=0x87 => {
+                    let n = usize::from(op - 0x84);
+                    let mut items = Vec::with_capacity(n);
+                    for _ in 0..n {
+                        items.push(self.pop()?);
+                    }
+                    items.reverse();
+                    self.push(Value::Tuple(items))?;
+                }
+                0x91 => {
+                    let items = self.pop_mark()?;
+                    self.push(Value::Set(items))?;
+                }
+                b'd' => {
+                    let items = self.pop_mark()?;
+                    let pairs = self.pairs(items)?;
+                    self.push(Value::Dict(pairs))?;
+                }
+                b'a' => {
+                    let item = self.pop()?;
+                    self.extend_list(vec![item], "APPEND")?;
+                }
+                b'e' => {
+                    let items = self.pop_mark()?;
+                    self.extend_list(items, "APPENDS")?;
+                }
+                b's' => {
+                    let value = self.pop()?;
+                    let key = self.pop()?;
+                    self.extend_dict(vec![(key, value)])?;
+                }
+                b'u' => {
+                    let items = self.pop_mark()?;
+                    let pairs = self.pairs(items)?;
+                    self.extend_dict(pairs)?;
+                }
+                0x90 => {
+                    let items = self.pop_mark()?;
+                    let target = self.top()?;
+                    self.charge(items.len() * 4)?;
+                    match self.arena.get_mut(target) {
+                        Value::Set(set) => set.extend(items),
+                        _ => return Err(self.err("ADDITEMS on something that is not a set")),
+                    }
+                }
+                b'g' => {
+                    let index = self.line()?.parse().map_err(|_| self.err("bad GET argument"))?;
+                    let id = self.memo_get(index)?;
+                    self.stack.push(id);
+                }
+                b'h' => {
+                    let index = u32::from(self.u8()?);
+                    let id = self.memo_get(index)?;
+                    self.stack.push(id);
+                }
+                b'j' => {
+                    let index = u32::from_le_bytes(self.array()?);
+                    let id = self.memo_get(index)?;
+                    self.stack.push(id);
+                }
+                b'p' => {
+                    let index = self.line()?.parse().map_err(|_| self.err("bad PUT argument"))?;
+                    self.memo_put(index)?;
+                }
+                b'q' => {
+                    let index = u32::from(self.u8()?);
+                    self.memo_put(index)?;
+                }
+                b'r' => {
+                    let index = u32::from_le_bytes(self.array()?);
+                    self.memo_put(index)?;
+                }
+                0x94 => {
+                    let index = u32::try_from(self.memo.len()).map_err(|_| self.err("memo too large"))?;
+                    self.memo_put(index)?;
+                }
+                b'c' => {
+                    let module = self.line()?;
+                    let name = self.line()?;
+                    let global = globals::resolve(module, name, self.op_offset)?;
+                    self.push(Value::Global(global))?;
+                }
+                0x93 => {
+                    let name_id = self.pop()?;
+                    let module_id = self.pop()?;
+                    let (Some(module), Some(name)) = (self.arena.as_str(module_id), self.arena.as_str(name_id)) else {
+                        return Err(self.err("STACK_GLOBAL needs two strings"));
+                    };
+                    let global = globals::resolve(module, name, self.op_offset)?;
+                    self.push(Value::Global(global))?;
+                }
+                b'R' => {
+                    let args = self.pop()?;
+                    let callable = self.pop()?;
+                    let result = self.reduce(callable, args)?;
+                    self.stack.push(result);
+                }
+                0x81 | 0x92 => {
+                    if op == 0x92 {
+                        let kwargs = self.pop()?;
+                        if !matches!(self.arena.get(kwargs), Value::Dict(d) if d.is_empty()) {
+                            return Err(self.err("NEWOBJ_EX with keyword arguments is not supported"));
+                        }
+                    }
+                    let args = self.pop()?;
+                    let class = self.pop()?;
+                    let object = self.new_object(class, args)?;
+                    self.push(object)?;
+                }
+                b'b' => {
+                    let state = self.pop()?;
+                    let target = self.top()?;
+                    self.build(target, state)?;
+                }
+                b'i' | b'o' => return Err(self.err("protocol 0/1 INST/OBJ opcodes are not supported")),
+                0x82..=0x84 => return Err(self.err("copyreg extension codes (EXT1/2/4) are not supported")),
+                b'P' | b'Q' => return Err(self.err("persistent ids (PERSID) are not supported")),
+                b'S' => return Err(self.err("protocol-0 STRING opcodes are not supported")),
+                other => {
+                    return Err(self.err(format!(
+                        "unknown opcode {other:#04x} (the file is corrupt, or not a plain pickle)"
+                    )))
+                }
+            }
+        }
+    }
+
+    fn pairs(&mut self, items: Vec<Id>) -> Result<Vec<(Id, Id)>> {
+        if items.len() % 2 != 0 {
+            return Err(self.err("odd number of items for a dict"));
+        }
+        Ok(items.chunks_exact(2).map(|kv| (kv[0], kv[1])).collect())
+    }
+
+    fn extend_list(&mut self, items: Vec<Id>, opcode: &str) -> Result<()> {
+        let target = self.top()?;
+        self.charge(items.len() * 4)?;
+        match self.arena.get_mut(target) {
+            Value::List(list) => {
+                list.extend(items);
+                Ok(())
+            }
+            other => {
+                let kind = other.kind();
+                Err(self.err(format!("{opcode} on a {kind}, not a list")))
+            }
+        }
+    }
+
+    fn extend_dict(&mut self, pairs: Vec<(Id, Id)>) -> Result<()> {
+        let target = self.top()?;
+        self.charge(pairs.len() * 8)?;
+        match self.arena.get_mut(target) {
+            Value::Dict(dict) => {
+                dict.extend(pairs);
+                Ok(())
+            }
+            other => {
+                let kind = other.kind();
+                Err(self.err(format!("SETITEM on a {kind}, not a dict")))
+            }
+        }
+    }
+
+    fn tuple_items(&self, id: Id, what: &str) -> Result<Vec<Id>> {
+        match self.arena.get(id) {
+            Value::Tuple(items) => Ok(items.clone()),
+            other => Err(self.err(format!("{what} must be a tuple, found {}", other.kind()))),
+        }
+    }
+
+    fn global_of(&self, id: Id) -> Option<Global> {
+        match self.arena.get(id) {
+            Value::Global(g) => Some(*g),
+            _ => None,
+        }
+    }
+
+    /// REDUCE: what Python would do by calling `callable(*args)`, for the allow-listed callables.
+    fn reduce(&mut self, callable: Id, args: Id) -> Result<Id> {
+        let Some(global) = self.global_of(callable) else {
+            return Err(self.err(format!(
+                "REDUCE on a {}, which is not an allow-listed callable",
+                self.arena.get(callable).kind()
+            )));
+        };
+        let args = self.tuple_items(args, "REDUCE arguments")?;
+        let arg = |i: usize| args.get(i).copied();
+        match global {
+            Global::NumpyReconstruct => {
+                let is_ndarray =
+                    arg(0).and_then(|a| self.global_of(a)) == Some(Global::NumpyNdarray);
+                if !is_ndarray {
+                    return Err(
+                        self.err("numpy _reconstruct of something other than numpy.ndarray")
+                    );
+                }
+                self.alloc(Value::PendingArray)
+            }
+            Global::NumpyFromBuffer => {
+                let (Some(buf), Some(dtype), Some(shape), Some(order)) =
+                    (arg(0), arg(1), arg(2), arg(3))
+                else {
+                    return Err(self.err("numpy _frombuffer needs (buffer, dtype, shape, order)"));
+                };
+                let Value::Bytes(bytes) = self.arena.get(buf) else {
+                    return Err(self.err("numpy _frombuffer buffer is not bytes"));
+                };
+                let Value::Dtype(dtype) = self.arena.get(dtype) else {
+                    return Err(self.err("numpy _frombuffer dtype is not a dtype"));
+                };
+                let fortran = match self.arena.as_str(order) {
+                    Some("C") => false,
+                    Some("F") => true,
+                    Some(other) => return Err(Error::new(
+                        ErrorCode::UnsupportedVersion,
+                        format!(
+                            "pickle byte {}: numpy array memory order {other:?} is not supported",
+                            self.op_offset
+                        ),
+                    )),
+                    None => return Err(self.err("numpy _frombuffer order is not a string")),
+                };
+                let shape = numpy::shape_from(&self.arena, shape)
+                    .map_err(|e| e.context(format!("pickle byte {}", self.op_offset)))?;
+                let array = NdArray::from_raw(dtype.clone(), shape, fortran, bytes.clone())
+                    .map_err(|e| e.context(format!("pickle byte {}", self.op_offset)))?;
+                self.alloc(Value::Array(array))
+            }
+            Global::NumpyScalar => {
+                let (Some(dtype), Some(data)) = (arg(0), arg(1)) else {
+                    return Err(self.err("numpy scalar needs (dtype, data)"));
+                };
+                let Value::Dtype(dtype) = self.arena.get(dtype) else {
+                    return Err(self.err("numpy scalar dtype is not a dtype"));
+                };
+                if dtype.kind == Kind::Object {
+                    return Ok(data);
+                }
+                let Value::Bytes(bytes) = self.arena.get(data) else {
+                    return Err(self.err("numpy scalar data is not bytes"));
+                };
+                let value = dtype
+                    .scalar_value(bytes)
+                    .map_err(|e| e.context(format!("pickle byte {}", self.op_offset)))?;
+                self.alloc(value)
+            }
+            Global::NumpyDtype => {
+                let typestr = arg(0)
+                    .and_then(|a| self.arena.as_str(a))
+                    .ok_or_else(|| self.err("numpy dtype needs a type string"))?;
+                let dtype = Dtype::from_typestr(typestr)?;
+                self.alloc(Value::Dtype(dtype))
+            }
+            Global::CodecsEncode => {
+                let text = arg(0)
+                    .and_then(|a| self.arena.as_str(a))
+                    .ok_or_else(|| self.err("_codecs.encode needs a string"))?;
+                let encoding = arg(1).and_then(|a| self.arena.as_str(a));
+                if !matches!(encoding, Some("latin1" | "latin-1" | "iso-8859-1")) {
+                    return Err(
+                        self.err("_codecs.encode is only supported with the latin1 encoding")
+                    );
+                }
+                let bytes = text
+                    .chars()
+                    .map(|c| u8::try_from(u32::from(c)).ok())
+                    .collect::<Option<Vec<u8>>>()
+                    .ok_or_else(|| self.err("latin1 bytes contain a character above U+00FF"))?;
+                self.alloc(Value::Bytes(bytes))
+            }
+            Global::CopyregReconstructor => {
+                let class = arg(0).and_then(|a| self.global_of(a));
+                let base = arg(1).and_then(|a| self.global_of(a));
+                match (class, base) {
+                    (Some(class @ Global::Estimator(_)), Some(Global::BuiltinsObject)) => self.alloc(Value::Object {
+                        class,
+                        args: Vec::new(),
+                        state: None,
+                    }),
+                    _ => Err(self.err("copyreg._reconstructor is only supported for allow-listed classes over object")),
+                }
+            }
+            Global::Estimator(_) => self.alloc(Value::Object {
+                class: global,
+                args,
+                state: None,
+            }),
+            Global::NumpyNdarray | Global::BuiltinsObject => {
+                Err(self.err(format!("{global:?} cannot be called in a model pickle")))
+            }
+        }
+    }
+
+    fn new_object(&mut self, class: Id, args: Id) -> Result<Value> {
+        match self.global_of(class) {
+            Some(class @ Global::Estimator(_)) => Ok(Value::Object {
+                class,
+                args: self.tuple_items(args, "NEWOBJ arguments")?,
+                state: None,
+            }),
+            _ => Err(self.err(format!(
+                "NEWOBJ on a {}, which is not an allow-listed class",
+                self.arena.get(class).kind()
+            ))),
+        }
+    }
+
+    /// BUILD: what Python does with `obj.__setstate__(state)` / `obj.__dict__.update(state)`.
+    fn build(&mut self, target: Id, state: Id) -> Result<()> {
+        match self.arena.get(target) {
+            Value::Object { .. } => {
+                if let Value::Object { state: slot, .. } = self.arena.get_mut(target) {
+                    *slot = Some(state);
+                }
+                Ok(())
+            }
+            Value::PendingArray => {
+                let array = self
+                    .array_from_state(state)
+                    .map_err(|e| e.context(format!("pickle byte {}", self.op_offset)))?;
+                let payload = match &array.data {
+                    numpy::ArrayData::Raw(b) => b.len(),
+                    numpy::ArrayData::Objects(v) => v.len() * 4,
+                };
+                self.charge(payload)?;
+                *self.arena.get_mut(target) = Value::Array(array);
+                Ok(())
+            }
+            Value::Dtype(dtype) => {
+                let mut dtype = dtype.clone();
+                dtype
+                    .apply_state(&self.arena, state)
+                    .map_err(|e| e.context(format!("pickle byte {}", self.op_offset)))?;
+                *self.arena.get_mut(target) = Value::Dtype(dtype);
+                Ok(())
+            }
+            other => Err(self.err(format!("BUILD on a {}, which takes no state", other.kind()))),
+        }
+    }
+
+    /// `ndarray.__setstate__((version, shape, dtype, is_fortran, data))`.
+    fn array_from_state(&self, state: Id) -> Result<NdArray> {
+        let items = self.tuple_items(state, "numpy array state")?;
+        // Version 1 states have 5 items; very old numpy wrote 4 (no version).
+        let items = match items.len() {
+            5 => &items[1..],
+            4 => &items[..],
+            n => {
+                return Err(Error::bad_format(format!(
+                    "numpy array state has {n} items, expected 5"
+                )))
+            }
+        };
+        let shape = numpy::shape_from(&self.arena, items[0])?;
+        let Value::Dtype(dtype) = self.arena.get(items[1]) else {
+            return Err(Error::bad_format("numpy array state has no dtype"));
+        };
+        let fortran = match self.arena.get(items[2]) {
+            Value::Bool(b) => *b,
+            Value::Int(i) => *i != 0,
+            _ => return Err(Error::bad_format("numpy array fortran flag is not a bool")),
+        };
+        match self.arena.get(items[3]) {
+            Value::Bytes(bytes) => NdArray::from_raw(dtype.clone(), shape, fortran, bytes.clone()),
+            // Protocol 0/1 and some p2 writers store the data as a latin-1 str.
+            Value::Str(text) => {
+                let bytes = text
+                    .chars()
+                    .map(|c| u8::try_from(u32::from(c)).ok())
+                    .collect::<Option<Vec<u8>>>()
+                    .ok_or_else(|| Error::bad_format("numpy array data string is not latin-1"))?;
+                NdArray::from_raw(dtype.clone(), shape, fortran, bytes)
+            }
+            Value::List(items) if dtype.kind == Kind::Object => {
+                NdArray::from_objects(dtype.clone(), shape, items.clone())
+            }
+            other => Err(Error::bad_format(format!(
+                "numpy array data must be bytes (or a list for object arrays), found {}",
+                other.kind()
+            ))),
+        }
+    }
+}

@@ -1,0 +1,544 @@
+//! numpy dtypes and arrays as pickled by numpy 1.x and 2.x, rebuilt without numpy.
+//!
+//! Arrays keep their raw element bytes plus dtype, shape and memory order exactly as the file
+//! stored them; conversion to Rust numbers (honouring byte order and Fortran order) happens on
+//! request, once, when a model attribute is read.
+
+use super::value::{Arena, Id, Value};
+use crate::error::{Error, Result};
+
+/// Element kind, numpy's one-letter `dtype.kind`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Bool,
+    Int,
+    UInt,
+    Float,
+    /// `U`: fixed-width UTF-32 text.
+    Unicode,
+    /// `S`: fixed-width bytes.
+    Bytes,
+    /// `O`: Python objects (pickled as a list of values).
+    Object,
+    /// `V`: raw or structured records.
+    Void,
+    /// Anything else numpy has (complex, datetime): kept so errors can name it.
+    Other(char),
+}
+
+/// A field of a structured dtype.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Field {
+    pub name: String,
+    pub dtype: Dtype,
+    pub offset: usize,
+}
+
+/// A numpy dtype.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dtype {
+    pub kind: Kind,
+    pub itemsize: usize,
+    pub big_endian: bool,
+    /// Structured records: fields in `names` order. Never nested (rejected on load).
+    pub fields: Option<Vec<Field>>,
+}
+
+impl Dtype {
+    /// Parse numpy's `dtype(typestr, align, copy)` argument, e.g. `"f8"`, `"U3"`, `"V64"`.
+    pub fn from_typestr(typestr: &str) -> Result<Dtype> {
+        let mut chars = typestr.chars();
+        let mut big_endian = false;
+        let mut first = chars.next();
+        if let Some(order @ ('<' | '>' | '=' | '|')) = first {
+            big_endian = order == '>';
+            first = chars.next();
+        }
+        let kind_char = first.ok_or_else(|| Error::bad_format("empty numpy dtype string"))?;
+        let digits = chars.as_str();
+        let size: usize = if digits.is_empty() {
+            0
+        } else {
+            digits.parse().map_err(|_| {
+                Error::bad_format(format!("numpy dtype string {typestr:?} has a bad size"))
+            })?
+        };
+        let (kind, itemsize) = match kind_char {
+            'b' => (Kind::Bool, 1),
+            '?' => (Kind::Bool, 1),
+            'i' => (Kind::Int, size),
+            'u' => (Kind::UInt, size),
+            'f' => (Kind::Float, size),
+            'U' => (
+                Kind::Unicode,
+                size.checked_mul(4)
+                    .ok_or_else(|| Error::bad_format("numpy unicode dtype too wide"))?,
+            ),
+            'S' => (Kind::Bytes, size),
+            'O' => (Kind::Object, 8),
+            'V' => (Kind::Void, size),
+            other => (Kind::Other(other), size),
+        };
+        Ok(Dtype {
+            kind,
+            itemsize,
+            big_endian,
+            fields: None,
+        })
+    }
+
+    /// A short numpy-like spelling for messages, e.g. `<f8`.
+    pub fn describe(&self) -> String {
+        let order = if self.big_endian { '>' } else { '<' };
+        let kind = match self.kind {
+            Kind::Bool => 'b',
+            Kind::Int => 'i',
+            Kind::UInt => 'u',
+            Kind::Float => 'f',
+            Kind::Unicode => 'U',
+            Kind::Bytes => 'S',
+            Kind::Object => 'O',
+            Kind::Void => 'V',
+            Kind::Other(c) => c,
+        };
+        format!("{order}{kind}{}", self.itemsize)
+    }
+
+    /// Apply the state tuple of `dtype.__setstate__`:
+    /// `(version, byteorder, subarray, names, fields, elsize, alignment, flags[, metadata])`.
+    pub fn apply_state(&mut self, arena: &Arena, state: Id) -> Result<()> {
+        let items = match arena.get(state) {
+            Value::Tuple(items) if items.len() >= 8 => items.clone(),
+            other => {
+                return Err(Error::bad_format(format!(
+                    "numpy dtype state must be a tuple of 8 or 9 items, found {}",
+                    other.kind()
+                )))
+            }
+        };
+        let item = |i: usize| {
+            items
+                .get(i)
+                .copied()
+                .ok_or_else(|| Error::bad_format("short dtype state"))
+        };
+        match arena.as_str(item(1)?) {
+            Some(">") => self.big_endian = true,
+            Some("<" | "|" | "=") => self.big_endian = false,
+            _ => return Err(Error::bad_format("numpy dtype state has a bad byte order")),
+        }
+        if !matches!(arena.get(item(2)?), Value::None) {
+            return Err(Error::new(
+                crate::error::ErrorCode::UnsupportedVersion,
+                "numpy sub-array dtypes are not supported",
+            ));
+        }
+        if let Value::Int(elsize) = arena.get(item(5)?) {
+            if *elsize >= 0 {
+                self.itemsize = usize::try_from(*elsize)
+                    .map_err(|_| Error::bad_format("numpy dtype itemsize out of range"))?;
+            }
+        }
+        let names = match arena.get(item(3)?) {
+            Value::None => return Ok(()),
+            Value::Tuple(names) => names.clone(),
+            _ => return Err(Error::bad_format("numpy dtype names must be a tuple")),
+        };
+        let fields_dict = item(4)?;
+        let mut fields = Vec::with_capacity(names.len().min(64));
+        for name_id in names {
+            let name = arena
+                .as_str(name_id)
+                .ok_or_else(|| Error::bad_format("numpy dtype field name is not a string"))?;
+            let spec = arena.dict_get(fields_dict, name).ok_or_else(|| {
+                Error::bad_format(format!("numpy dtype field {name:?} has no description"))
+            })?;
+            let (dtype_id, offset_id) = match arena.get(spec) {
+                Value::Tuple(parts) if parts.len() >= 2 => (parts[0], parts[1]),
+                _ => {
+                    return Err(Error::bad_format(format!(
+                        "numpy dtype field {name:?} is malformed"
+                    )))
+                }
+            };
+            let dtype = match arena.get(dtype_id) {
+                Value::Dtype(d) if d.fields.is_none() => d.clone(),
+                Value::Dtype(_) => {
+                    return Err(Error::new(
+                        crate::error::ErrorCode::UnsupportedVersion,
+                        format!("nested structured dtype in field {name:?} is not supported"),
+                    ))
+                }
+                _ => {
+                    return Err(Error::bad_format(format!(
+                        "numpy dtype field {name:?} has no dtype"
+                    )))
+                }
+            };
+            let offset = match arena.get(offset_id) {
+                Value::Int(o) => usize::try_from(*o).ok(),
+                _ => None,
+            }
+            .ok_or_else(|| {
+                Error::bad_format(format!("numpy dtype field {name:?} has a bad offset"))
+            })?;
+            let end = offset.checked_add(dtype.itemsize);
+            if end.is_none_or(|end| end > self.itemsize) {
+                return Err(Error::bad_format(format!(
+                    "numpy dtype field {name:?} at offset {offset} overruns the {}-byte record",
+                    self.itemsize
+                )));
+            }
+            fields.push(Field {
+                name: name.to_owned(),
+                dtype,
+                offset,
+            });
+        }
+        self.fields = Some(fields);
+        Ok(())
+    }
+
+    /// Decode one numeric element from exactly `itemsize` bytes.
+    fn read_f64(&self, bytes: &[u8]) -> Option<f64> {
+        let mut buf = [0u8; 8];
+        let n = self.itemsize;
+        if bytes.len() != n || n == 0 || n > 8 {
+            return None;
+        }
+        if self.big_endian {
+            for (dst, src) in buf.iter_mut().zip(bytes.iter().rev()) {
+                *dst = *src;
+            }
+        } else {
+            buf[..n].copy_from_slice(bytes);
+        }
+        let le = u64::from_le_bytes(buf);
+        let sign_extend = |bits: u32| -> i64 {
+            let shift = 64 - bits;
+            ((le << shift) as i64) >> shift
+        };
+        Some(match (self.kind, n) {
+            (Kind::Float, 8) => f64::from_bits(le),
+            (Kind::Float, 4) => f64::from(f32::from_bits(le as u32)),
+            (Kind::Int, 1 | 2 | 4 | 8) => sign_extend(n as u32 * 8) as f64,
+            (Kind::UInt, 1 | 2 | 4 | 8) => le as f64,
+            (Kind::Bool, 1) => f64::from(u8::from(le != 0)),
+            _ => return None,
+        })
+    }
+
+    /// Decode one integer element; `None` for non-integer kinds or sizes.
+    fn read_i64(&self, bytes: &[u8]) -> Option<i64> {
+        match self.kind {
+            Kind::Int | Kind::UInt | Kind::Bool => {}
+            _ => return None,
+        }
+        let n = self.itemsize;
+        if bytes.len() != n || n == 0 || n > 8 {
+            return None;
+        }
+        let mut buf = [0u8; 8];
+        if self.big_endian {
+            for (dst, src) in buf.iter_mut().zip(bytes.iter().rev()) {
+                *dst = *src;
+            }
+        } else {
+            buf[..n].copy_from_slice(bytes);
+        }
+        let le = u64::from_le_bytes(buf);
+        match self.kind {
+            Kind::Int => {
+                let shift = 64 - n as u32 * 8;
+                Some(((le << shift) as i64) >> shift)
+            }
+            _ => i64::try_from(le).ok(),
+        }
+    }
+
+    /// Turn a numpy scalar (`scalar(dtype, raw_bytes)`) into a plain value.
+    pub fn scalar_value(&self, bytes: &[u8]) -> Result<Value> {
+        let bad = || {
+            Error::bad_format(format!(
+                "numpy scalar of dtype {} has {} bytes of data",
+                self.describe(),
+                bytes.len()
+            ))
+        };
+        match self.kind {
+            Kind::Float => self.read_f64(bytes).map(Value::Float).ok_or_else(bad),
+            Kind::Bool => self
+                .read_i64(bytes)
+                .map(|v| Value::Bool(v != 0))
+                .ok_or_else(bad),
+            Kind::Int | Kind::UInt => self.read_i64(bytes).map(Value::Int).ok_or_else(bad),
+            Kind::Unicode => Ok(Value::Str(decode_utf32(bytes, self.big_endian)?)),
+            _ => Err(Error::new(
+                crate::error::ErrorCode::UnsupportedVersion,
+                format!(
+                    "numpy scalars of dtype {} are not supported",
+                    self.describe()
+                ),
+            )),
+        }
+    }
+}
+
+/// Element storage of an array.
+#[derive(Clone, Debug)]
+pub enum ArrayData {
+    /// `prod(shape) * itemsize` bytes, in `fortran` order.
+    Raw(Vec<u8>),
+    /// Object arrays: one value per element, in C order.
+    Objects(Vec<Id>),
+}
+
+/// A rebuilt numpy array.
+#[derive(Clone, Debug)]
+pub struct NdArray {
+    pub dtype: Dtype,
+    pub shape: Vec<usize>,
+    /// Raw data is column-major (numpy's `order='F'`).
+    pub fortran: bool,
+    pub data: ArrayData,
+}
+
+/// Number of elements of `shape`, failing on overflow.
+pub fn element_count(shape: &[usize]) -> Result<usize> {
+    shape
+        .iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+        .ok_or_else(|| Error::bad_format(format!("numpy array shape {shape:?} overflows")))
+}
+
+/// Read a shape tuple of non-negative ints.
+pub fn shape_from(arena: &Arena, id: Id) -> Result<Vec<usize>> {
+    let dims = match arena.get(id) {
+        Value::Tuple(d) | Value::List(d) => d,
+        Value::Int(_) => return shape_from_ints(arena, &[id]),
+        other => {
+            return Err(Error::bad_format(format!(
+                "numpy array shape must be a tuple, found {}",
+                other.kind()
+            )))
+        }
+    };
+    shape_from_ints(arena, dims)
+}
+
+fn shape_from_ints(arena: &Arena, dims: &[Id]) -> Result<Vec<usize>> {
+    if dims.len() > 32 {
+        return Err(Error::bad_format(format!(
+            "numpy array has {} dimensions (numpy allows at most 32)",
+            dims.len()
+        )));
+    }
+    dims.iter()
+        .map(|d| match arena.get(*d) {
+            Value::Int(v) => usize::try_from(*v).ok(),
+            _ => None,
+        })
+        .map(|d| {
+            d.ok_or_else(|| {
+                Error::bad_format("numpy array shape has a negative or non-integer dimension")
+            })
+        })
+        .collect()
+}
+
+impl NdArray {
+    /// Build from raw bytes, checking that their length is exactly what shape × itemsize needs.
+    pub fn from_raw(
+        dtype: Dtype,
+        shape: Vec<usize>,
+        fortran: bool,
+        bytes: Vec<u8>,
+    ) -> Result<NdArray> {
+        if dtype.kind == Kind::Object {
+            return Err(Error::bad_format(
+                "object array given raw bytes instead of a list",
+            ));
+        }
+        let want = element_count(&shape)?
+            .checked_mul(dtype.itemsize)
+            .ok_or_else(|| Error::bad_format("numpy array byte size overflows"))?;
+        if bytes.len() != want {
+            return Err(Error::bad_format(format!(
+                "numpy array of shape {shape:?} and dtype {} needs {want} bytes of data, found {}",
+                dtype.describe(),
+                bytes.len()
+            )));
+        }
+        Ok(NdArray {
+            dtype,
+            shape,
+            fortran,
+            data: ArrayData::Raw(bytes),
+        })
+    }
+
+    /// Build an object array from its pickled list of elements (C order).
+    pub fn from_objects(dtype: Dtype, shape: Vec<usize>, items: Vec<Id>) -> Result<NdArray> {
+        let want = element_count(&shape)?;
+        if items.len() != want {
+            return Err(Error::bad_format(format!(
+                "object array of shape {shape:?} needs {want} elements, found {}",
+                items.len()
+            )));
+        }
+        Ok(NdArray {
+            dtype,
+            shape,
+            fortran: false,
+            data: ArrayData::Objects(items),
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    /// For each element in C (row-major) order, its position in storage order.
+    fn storage_positions(&self) -> impl Iterator<Item = usize> + '_ {
+        let n = self.len();
+        let transposed = self.fortran && self.shape.len() > 1;
+        (0..n).map(move |c_index| {
+            if !transposed {
+                return c_index;
+            }
+            // Decompose the C index into coordinates (last axis fastest), then recompose
+            // with the first axis fastest.
+            let mut rest = c_index;
+            let mut f_index = 0;
+            let mut f_stride = 1;
+            let mut coords = [0usize; 32];
+            for (axis, &dim) in self.shape.iter().enumerate().rev() {
+                coords[axis] = if dim == 0 { 0 } else { rest % dim };
+                rest = if dim == 0 { 0 } else { rest / dim };
+            }
+            for (axis, &dim) in self.shape.iter().enumerate() {
+                f_index += coords[axis] * f_stride;
+                f_stride *= dim;
+            }
+            f_index
+        })
+    }
+
+    fn raw_element<'b>(&self, bytes: &'b [u8], pos: usize) -> Option<&'b [u8]> {
+        let start = pos.checked_mul(self.dtype.itemsize)?;
+        bytes.get(start..start.checked_add(self.dtype.itemsize)?)
+    }
+
+    /// All elements as f64 in C order. Works for bool, int, uint and float dtypes, and for
+    /// object arrays whose elements are Python numbers.
+    pub fn to_f64(&self, arena: &Arena) -> Result<Vec<f64>> {
+        match &self.data {
+            ArrayData::Raw(bytes) => self
+                .storage_positions()
+                .map(|pos| {
+                    self.raw_element(bytes, pos)
+                        .and_then(|b| self.dtype.read_f64(b))
+                        .ok_or_else(|| {
+                            Error::invalid_model(format!(
+                                "expected a numeric array, found dtype {}",
+                                self.dtype.describe()
+                            ))
+                        })
+                })
+                .collect(),
+            ArrayData::Objects(items) => items
+                .iter()
+                .map(|id| match arena.get(*id) {
+                    Value::Float(f) => Ok(*f),
+                    Value::Int(i) => Ok(*i as f64),
+                    Value::Bool(b) => Ok(f64::from(u8::from(*b))),
+                    other => Err(Error::invalid_model(format!(
+                        "expected a numeric array, found an object array holding {}",
+                        other.kind()
+                    ))),
+                })
+                .collect(),
+        }
+    }
+
+    /// All elements as i64 in C order (integer and bool dtypes, or object arrays of ints).
+    pub fn to_i64(&self, arena: &Arena) -> Result<Vec<i64>> {
+        match &self.data {
+            ArrayData::Raw(bytes) => self
+                .storage_positions()
+                .map(|pos| {
+                    self.raw_element(bytes, pos)
+                        .and_then(|b| self.dtype.read_i64(b))
+                        .ok_or_else(|| {
+                            Error::invalid_model(format!(
+                                "expected an integer array, found dtype {}",
+                                self.dtype.describe()
+                            ))
+                        })
+                })
+                .collect(),
+            ArrayData::Objects(items) => items
+                .iter()
+                .map(|id| match arena.get(*id) {
+                    Value::Int(i) => Ok(*i),
+                    Value::Bool(b) => Ok(i64::from(*b)),
+                    other => Err(Error::invalid_model(format!(
+                        "expected an integer array, found an object array holding {}",
+                        other.kind()
+                    ))),
+                })
+                .collect(),
+        }
+    }
+
+    /// All elements as strings in C order: `U` arrays, or object arrays of `str`.
+    pub fn to_strings(&self, arena: &Arena) -> Result<Vec<String>> {
+        match &self.data {
+            ArrayData::Raw(bytes) if self.dtype.kind == Kind::Unicode => self
+                .storage_positions()
+                .map(|pos| {
+                    let raw = self.raw_element(bytes, pos).ok_or_else(|| {
+                        Error::invalid_model("unicode array element out of range")
+                    })?;
+                    decode_utf32(raw, self.dtype.big_endian)
+                })
+                .collect(),
+            ArrayData::Objects(items) => items
+                .iter()
+                .map(|id| {
+                    arena.as_str(*id).map(str::to_owned).ok_or_else(|| {
+                        Error::invalid_model(format!(
+                            "expected an array of strings, found an element of type {}",
+                            arena.get(*id).kind()
+                        ))
+                    })
+                })
+                .collect(),
+            ArrayData::Raw(_) => Err(Error::invalid_model(format!(
+                "expected an array of strings, found dtype {}",
+                self.dtype.describe()
+            ))),
+        }
+    }
+}
+
+/// numpy `U` data: UTF-32 code units, NUL-padded on the right.
+fn decode_utf32(bytes: &[u8], big_endian: bool) -> Result<String> {
+    let mut out = String::new();
+    for unit in bytes.chunks_exact(4) {
+        let mut word = [0u8; 4];
+        word.copy_from_slice(unit);
+        let code = if big_endian {
+            u32::from_be_bytes(word)
+        } else {
+            u32::from_le_bytes(word)
+        };
+        if code == 0 {
+            break;
+        }
+        out.push(char::from_u32(code).ok_or_else(|| {
+            Error::bad_format(format!("invalid code point {code:#x} in numpy string"))
+        })?);
+    }
+    Ok(out)
+}

@@ -1,0 +1,70 @@
+//! scikit-learn: lower a rebuilt pickle object into the core model.
+//!
+//! Version quirks (attribute renames, changed meanings) are resolved here from
+//! `_sklearn_version` and the attributes present, never inside the evaluator.
+
+mod attrs;
+mod linear;
+
+use crate::core::{Estimator, Metadata, Model};
+use crate::error::{Error, Result};
+use crate::formats::pickle::globals::{EstimatorClass, Global};
+use crate::formats::pickle::value::Value;
+use crate::formats::pickle::Document;
+use crate::limits::LoadLimits;
+use attrs::Attrs;
+
+/// What the caller knows that the file does not.
+pub struct ImportContext<'a> {
+    pub source_format: String,
+    pub created_unix_ms: u64,
+    pub limits: &'a LoadLimits,
+}
+
+/// Turn the root object of a scikit-learn pickle into a [`Model`].
+pub fn lower(doc: &Document, ctx: &ImportContext) -> Result<Model> {
+    let (class, state) = match doc.arena.get(doc.root) {
+        Value::Object {
+            class: Global::Estimator(class),
+            state,
+            ..
+        } => (*class, *state),
+        other => {
+            return Err(Error::unsupported_class(format!(
+                "the pickle holds a {}, not a scikit-learn estimator",
+                other.kind()
+            )))
+        }
+    };
+    let attrs = Attrs::new(&doc.arena, state, class.name())?;
+    let (estimator, module) = match class {
+        EstimatorClass::LinearRegression => (
+            Estimator::LinearRegressor(linear::linear_regression(&attrs, ctx)?),
+            "sklearn.linear_model._base",
+        ),
+        EstimatorClass::LogisticRegression => (
+            Estimator::LinearClassifier(linear::logistic_regression(&attrs, ctx)?),
+            "sklearn.linear_model._logistic",
+        ),
+    };
+    let n_features = match &estimator {
+        Estimator::LinearRegressor(m) => m.scores.n_features(),
+        Estimator::LinearClassifier(m) => m.scores.n_features(),
+    };
+    let (feature_names, from_source) = attrs.feature_names(n_features)?;
+    let metadata = Metadata {
+        name: class.name().to_owned(),
+        version: "1".to_owned(),
+        source_library: "scikit-learn".to_owned(),
+        source_library_version: attrs
+            .sklearn_version_string()
+            .unwrap_or("unknown")
+            .to_owned(),
+        estimator_class: format!("{module}.{}", class.name()),
+        source_format: ctx.source_format.clone(),
+        feature_names,
+        feature_names_from_source: from_source,
+        created_unix_ms: ctx.created_unix_ms,
+    };
+    Model::new(metadata, estimator)
+}

@@ -1,0 +1,97 @@
+//! Shared by the native and wasm test suites: the fixture corpus and tolerant comparison.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use serde_json::Value;
+
+include!("../fixtures/index.rs");
+
+/// Relative tolerance for linear models (BLAS may sum in another order than we do).
+pub const REL_TOL: f64 = 1e-12;
+/// Absolute floor for values that cancel to ~0 (e.g. `1 - p` with p ≈ 1), where relative error
+/// is meaningless.
+pub const ABS_FLOOR: f64 = 1e-15;
+
+pub struct Case {
+    pub id: &'static str,
+    pub expected: Value,
+    pub pickles: &'static [(u8, &'static [u8])],
+}
+
+pub fn cases() -> Vec<Case> {
+    FIXTURES
+        .iter()
+        .map(|(id, json, pickles)| Case {
+            id,
+            expected: serde_json::from_str(json).expect("fixture json"),
+            pickles,
+        })
+        .collect()
+}
+
+impl Case {
+    pub fn x(&self) -> (Vec<f64>, usize) {
+        let rows = self.expected["X"].as_array().unwrap();
+        let n_cols = rows[0].as_array().unwrap().len();
+        let flat = rows
+            .iter()
+            .flat_map(|r| r.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()))
+            .collect();
+        (flat, n_cols)
+    }
+
+    /// A numeric output flattened row-major (1-D or 2-D JSON arrays).
+    pub fn numbers(&self, key: &str) -> Option<Vec<f64>> {
+        let value = self.expected.get(key)?;
+        Some(flatten(value))
+    }
+
+    pub fn is_classifier(&self) -> bool {
+        self.expected.get("classes").is_some()
+    }
+}
+
+pub fn flatten(value: &Value) -> Vec<f64> {
+    match value {
+        Value::Array(items) => items.iter().flat_map(flatten).collect(),
+        Value::Number(n) => vec![n.as_f64().unwrap()],
+        other => panic!("not a number: {other}"),
+    }
+}
+
+/// Worst relative and absolute differences seen.
+#[derive(Default, Debug, Clone, Copy)]
+pub struct Diff {
+    pub max_rel: f64,
+    pub max_abs: f64,
+}
+
+impl Diff {
+    /// Compare element-wise; panics with the first out-of-tolerance element.
+    pub fn check(&mut self, what: &str, got: &[f64], want: &[f64]) {
+        assert_eq!(
+            got.len(),
+            want.len(),
+            "{what}: length {} vs expected {}",
+            got.len(),
+            want.len()
+        );
+        for (i, (g, w)) in got.iter().zip(want).enumerate() {
+            let abs = (g - w).abs();
+            let scale = g.abs().max(w.abs());
+            let rel = if scale > 0.0 { abs / scale } else { 0.0 };
+            assert!(
+                abs <= ABS_FLOOR || rel <= REL_TOL,
+                "{what}[{i}]: got {g:e}, scikit-learn {w:e} (rel {rel:e}, abs {abs:e})"
+            );
+            if abs > ABS_FLOOR {
+                self.max_rel = self.max_rel.max(rel);
+            }
+            self.max_abs = self.max_abs.max(abs);
+        }
+    }
+
+    pub fn merge(&mut self, other: Diff) {
+        self.max_rel = self.max_rel.max(other.max_rel);
+        self.max_abs = self.max_abs.max(other.max_abs);
+    }
+}

@@ -1,0 +1,166 @@
+//! Native parity: every fixture pickle (two scikit-learn lines, protocols 2/4/5) loads and
+//! predicts what scikit-learn predicted; bundles round-trip bit for bit.
+#![cfg(not(target_arch = "wasm32"))]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::{cases, Case, Diff};
+use serde_json::Value;
+use wasm_predict::core::{ClassLabels, Predictions, Rows};
+use wasm_predict::{load, to_bundle, LoadOptions, Model};
+
+fn labels_json(labels: &ClassLabels) -> Vec<Value> {
+    match labels {
+        ClassLabels::Int(v) => v.iter().map(|l| Value::from(*l)).collect(),
+        ClassLabels::Float(v) => v.iter().map(|l| Value::from(*l)).collect(),
+        ClassLabels::Str(v) => v.iter().map(|l| Value::from(l.as_str())).collect(),
+        ClassLabels::Bool(v) => v.iter().map(|l| Value::from(*l)).collect(),
+    }
+}
+
+/// Compare one loaded model against the case's recorded scikit-learn outputs.
+fn compare(model: &Model, case: &Case, what: &str) -> Diff {
+    let (x, n_cols) = case.x();
+    let rows = Rows::new(&x, n_cols).unwrap();
+    let mut diff = Diff::default();
+    assert_eq!(
+        model.n_features(),
+        case.expected["n_features"].as_u64().unwrap() as usize
+    );
+    if let Some(names) = case.expected["feature_names"].as_array() {
+        let names: Vec<&str> = names.iter().map(|n| n.as_str().unwrap()).collect();
+        assert_eq!(model.metadata.feature_names, names, "{what}: feature names");
+        assert!(model.metadata.feature_names_from_source);
+    }
+    assert_eq!(
+        model.metadata.source_library_version,
+        case.expected["sklearn_version"].as_str().unwrap()
+    );
+    match model.predict(&rows).unwrap() {
+        Predictions::Values { data, .. } => diff.check(
+            &format!("{what} predict"),
+            &data,
+            &case.numbers("predict").unwrap(),
+        ),
+        Predictions::ClassIndices(indices) => {
+            let labels = labels_json(model.classes().unwrap());
+            assert_eq!(
+                Value::from(labels.clone()),
+                case.expected["classes"],
+                "{what}: classes"
+            );
+            let got: Vec<Value> = indices.iter().map(|i| labels[*i].clone()).collect();
+            let want = case.expected["predict"].as_array().unwrap();
+            for (row, (g, w)) in got.iter().zip(want).enumerate() {
+                // Integer labels may be recorded as 3 or 3.0; compare numerically then.
+                let same = match (g.as_f64(), w.as_f64()) {
+                    (Some(a), Some(b)) => a == b,
+                    _ => g == w,
+                };
+                assert!(same, "{what}: predict row {row}: got {g}, scikit-learn {w}");
+            }
+            assert_eq!(got.len(), want.len());
+        }
+    }
+    if case.is_classifier() {
+        let proba = model.predict_proba(&rows).unwrap();
+        diff.check(
+            &format!("{what} predict_proba"),
+            &proba,
+            &case.numbers("predict_proba").unwrap(),
+        );
+        let (scores, _) = model.decision_function(&rows).unwrap();
+        diff.check(
+            &format!("{what} decision_function"),
+            &scores,
+            &case.numbers("decision_function").unwrap(),
+        );
+    } else {
+        assert_eq!(
+            model.predict_proba(&rows).unwrap_err().code().as_str(),
+            "UNSUPPORTED_OPERATION"
+        );
+    }
+    diff
+}
+
+#[test]
+fn every_fixture_matches_scikit_learn() {
+    let mut overall = Diff::default();
+    let mut loaded = 0;
+    for case in cases() {
+        let mut per_case = Diff::default();
+        for (protocol, bytes) in case.pickles {
+            let model = load(bytes, &LoadOptions::default())
+                .unwrap_or_else(|e| panic!("{} p{protocol}: {e}", case.id));
+            assert_eq!(
+                model.metadata.source_format,
+                format!("pickle protocol {protocol}")
+            );
+            per_case.merge(compare(&model, &case, &format!("{} p{protocol}", case.id)));
+            loaded += 1;
+        }
+        println!(
+            "parity {:<48} max rel {:.2e}  max abs {:.2e}",
+            case.id, per_case.max_rel, per_case.max_abs
+        );
+        overall.merge(per_case);
+    }
+    println!(
+        "parity overall: {loaded} pickles, max rel {:.2e}, max abs {:.2e}",
+        overall.max_rel, overall.max_abs
+    );
+    assert!(loaded >= 50, "expected the whole corpus, loaded {loaded}");
+}
+
+#[test]
+fn bundles_round_trip_bit_for_bit() {
+    for case in cases() {
+        let (_, bytes) = case.pickles[0];
+        let options = LoadOptions {
+            now_unix_ms: 1_700_000_000_000,
+            ..LoadOptions::default()
+        };
+        let model = load(bytes, &options).unwrap();
+        let bundle = to_bundle(&model).unwrap();
+        let reloaded = load(&bundle, &LoadOptions::default()).unwrap();
+        assert_eq!(reloaded, model, "{}: bundle changed the model", case.id);
+        assert_eq!(
+            to_bundle(&reloaded).unwrap(),
+            bundle,
+            "{}: re-encoding differs",
+            case.id
+        );
+        let (x, n_cols) = case.x();
+        let rows = Rows::new(&x, n_cols).unwrap();
+        let bits = |p: Predictions| match p {
+            Predictions::Values { data, .. } => {
+                data.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+            }
+            Predictions::ClassIndices(i) => i.iter().map(|v| *v as u64).collect(),
+        };
+        assert_eq!(
+            bits(reloaded.predict(&rows).unwrap()),
+            bits(model.predict(&rows).unwrap())
+        );
+        if case.is_classifier() {
+            let a: Vec<u64> = model
+                .predict_proba(&rows)
+                .unwrap()
+                .iter()
+                .map(|v| v.to_bits())
+                .collect();
+            let b: Vec<u64> = reloaded
+                .predict_proba(&rows)
+                .unwrap()
+                .iter()
+                .map(|v| v.to_bits())
+                .collect();
+            assert_eq!(a, b, "{}: bundle probabilities differ in some bit", case.id);
+        }
+        // Bundle metadata keeps the import time and the source facts.
+        assert_eq!(reloaded.metadata.created_unix_ms, 1_700_000_000_000);
+        assert_eq!(reloaded.metadata.source_library, "scikit-learn");
+    }
+}
