@@ -636,13 +636,15 @@ impl<'a> Vm<'a> {
                 let fortran = match self.arena.as_str(order) {
                     Some("C") => false,
                     Some("F") => true,
-                    Some(other) => return Err(Error::new(
-                        ErrorCode::UnsupportedVersion,
-                        format!(
+                    Some(other) => {
+                        return Err(Error::new(
+                            ErrorCode::UnsupportedVersion,
+                            format!(
                             "pickle byte {}: numpy array memory order {other:?} is not supported",
                             self.op_offset
                         ),
-                    )),
+                        ))
+                    }
                     None => return Err(self.err("numpy _frombuffer order is not a string")),
                 };
                 let shape = numpy::shape_from(&self.arena, shape)

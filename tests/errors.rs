@@ -1,0 +1,257 @@
+//! Bad input gets a typed error, never a panic: hostile files, every truncation, bit flips,
+//! broken bundles and bad prediction input.
+#![cfg(not(target_arch = "wasm32"))]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::{cases, HOSTILE, HOSTILE_MANIFEST};
+use wasm_predict::core::Rows;
+use wasm_predict::{load, to_bundle, ErrorCode, LoadOptions};
+
+fn fixture(id: &str, protocol: u8) -> &'static [u8] {
+    let case = cases().into_iter().find(|c| c.id == id).unwrap();
+    case.pickles.iter().find(|(p, _)| *p == protocol).unwrap().1
+}
+
+#[test]
+fn every_hostile_file_gets_its_error_code() {
+    let manifest: serde_json::Value = serde_json::from_str(HOSTILE_MANIFEST).unwrap();
+    assert!(HOSTILE.len() >= 30);
+    for (name, bytes) in HOSTILE {
+        let entry = &manifest[*name];
+        let err = load(bytes, &LoadOptions::default()).expect_err(name);
+        assert_eq!(
+            err.code().as_str(),
+            entry["code"].as_str().unwrap(),
+            "{name}: {err}"
+        );
+        let contains = entry["contains"].as_str().unwrap();
+        assert!(
+            err.message().contains(contains),
+            "{name}: message {:?} lacks {contains:?}",
+            err.message()
+        );
+    }
+}
+
+#[test]
+fn unknown_global_names_module_class_and_offset() {
+    let bytes = HOSTILE
+        .iter()
+        .find(|(n, _)| *n == "os_system.p2.pkl")
+        .unwrap()
+        .1;
+    let err = load(bytes, &LoadOptions::default()).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::UnsupportedClass);
+    assert!(
+        err.message().contains("`posix.system` at byte 2"),
+        "{}",
+        err.message()
+    );
+}
+
+#[test]
+fn every_truncation_point_is_a_clean_error() {
+    for protocol in [2, 4, 5] {
+        let bytes = fixture("sk19/logreg_multiclass_iris", protocol);
+        for end in 0..bytes.len() {
+            let err = load(&bytes[..end], &LoadOptions::default())
+                .expect_err("a truncated pickle must not load");
+            assert_eq!(
+                err.code(),
+                ErrorCode::BadFormat,
+                "p{protocol} cut at {end}: {err}"
+            );
+        }
+    }
+}
+
+#[test]
+fn random_bit_flips_never_panic() {
+    // xorshift: deterministic, no dependency.
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut errors = 0;
+    for protocol in [2, 4, 5] {
+        let original = fixture("sk13/logreg_binary_breast_cancer", protocol);
+        for _ in 0..1500 {
+            let mut bytes = original.to_vec();
+            for _ in 0..=(next() % 3) {
+                let at = (next() as usize) % bytes.len();
+                bytes[at] ^= 1 << (next() % 8);
+            }
+            if load(&bytes, &LoadOptions::default()).is_err() {
+                errors += 1;
+            }
+        }
+    }
+    // Flips in coefficient bytes still load (different numbers); most others must fail.
+    assert!(
+        errors > 500,
+        "only {errors} of 4500 flipped files failed to load"
+    );
+}
+
+#[test]
+fn bundle_errors_are_typed() {
+    let model = load(
+        fixture("sk19/logreg_multiclass_iris", 4),
+        &LoadOptions::default(),
+    )
+    .unwrap();
+    let bundle = to_bundle(&model).unwrap();
+
+    let mut corrupt = bundle.clone();
+    let middle = corrupt.len() / 2;
+    corrupt[middle] ^= 0x40;
+    let err = load(&corrupt, &LoadOptions::default()).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::BadFormat);
+    assert!(err.message().contains("checksum"), "{err}");
+
+    let mut future = bundle.clone();
+    future[8] = 2;
+    let err = load(&future, &LoadOptions::default()).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::UnsupportedVersion);
+    assert!(err.message().contains("newer wasm-predict"), "{err}");
+
+    for end in 0..bundle.len() {
+        let err = load(&bundle[..end], &LoadOptions::default()).unwrap_err();
+        assert_eq!(
+            err.code(),
+            ErrorCode::BadFormat,
+            "bundle cut at {end}: {err}"
+        );
+    }
+}
+
+#[test]
+fn a_bundle_with_a_valid_checksum_but_inconsistent_model_is_refused() {
+    // Re-checksum a tampered payload so only model validation can catch it.
+    let model = load(
+        fixture("sk19/logreg_multiclass_iris", 4),
+        &LoadOptions::default(),
+    )
+    .unwrap();
+    let mut bundle = to_bundle(&model).unwrap();
+    let payload_end = bundle.len() - 4;
+    // The last payload bytes encode the probability rule and class labels; a flip in the
+    // label count makes classes and coefficient rows disagree, or breaks decoding.
+    let mut rejected = 0;
+    for at in 16..payload_end {
+        let mut tampered = bundle[..payload_end].to_vec();
+        tampered[at] = tampered[at].wrapping_add(1);
+        let crc = crc32(&tampered);
+        tampered.extend_from_slice(&crc.to_le_bytes());
+        match load(&tampered, &LoadOptions::default()) {
+            Err(e) => {
+                assert!(
+                    matches!(e.code(), ErrorCode::BadFormat | ErrorCode::InvalidModel),
+                    "{e}"
+                );
+                rejected += 1;
+            }
+            Ok(m) => {
+                // Whatever loads must still predict without panicking.
+                let x = [5.1, 3.5, 1.4, 0.2];
+                let _ = m.predict_proba(
+                    &Rows::new(&x, m.n_features()).unwrap_or_else(|_| Rows::new(&[], 0).unwrap()),
+                );
+            }
+        }
+    }
+    assert!(rejected > 0);
+    bundle.truncate(0);
+}
+
+fn crc32(bytes: &[u8]) -> u32 {
+    // Bitwise CRC-32 (IEEE), independent of the crate's implementation.
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+#[test]
+fn prediction_input_errors_name_row_and_column() {
+    let model = load(
+        fixture("sk19/logreg_binary_breast_cancer", 4),
+        &LoadOptions::default(),
+    )
+    .unwrap();
+    let n = model.n_features();
+    let mut x = vec![1.0; n * 3];
+    x[n + 2] = f64::NAN;
+    let err = model.predict(&Rows::new(&x, n).unwrap()).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::BadInput);
+    assert!(
+        err.message()
+            .contains("row 1, column 2 (\"mean perimeter\")"),
+        "{err}"
+    );
+    x[n + 2] = f64::INFINITY;
+    let err = model.predict_proba(&Rows::new(&x, n).unwrap()).unwrap_err();
+    assert!(err.message().contains("infinity"), "{err}");
+
+    let err = model
+        .predict(&Rows::new(&x[..(n - 1) * 2], n - 1).unwrap())
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::ShapeMismatch);
+
+    let err = Rows::new(&x[..n + 1], n).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::ShapeMismatch);
+
+    // The same model keeps predicting after errors.
+    let ok = vec![1.0; n];
+    assert!(model.predict(&Rows::new(&ok, n).unwrap()).is_ok());
+
+    // An empty batch is fine and returns nothing.
+    let proba = model.predict_proba(&Rows::new(&[], n).unwrap()).unwrap();
+    assert!(proba.is_empty());
+}
+
+#[test]
+fn regressors_refuse_classifier_methods() {
+    let model = load(fixture("sk19/linreg_diabetes", 5), &LoadOptions::default()).unwrap();
+    let x = vec![0.0; model.n_features()];
+    let rows = Rows::new(&x, model.n_features()).unwrap();
+    for err in [
+        model.predict_proba(&rows).unwrap_err(),
+        model.decision_function(&rows).map(|_| ()).unwrap_err(),
+    ] {
+        assert_eq!(err.code(), ErrorCode::UnsupportedOperation);
+        assert!(err.message().contains("LinearRegression"), "{err}");
+    }
+}
+
+#[test]
+fn limits_are_enforced_with_their_values() {
+    let bytes = fixture("sk19/logreg_multiclass_iris", 4);
+    let mut options = LoadOptions::default();
+    options.limits.max_alloc_bytes = 2_000;
+    let err = load(bytes, &options).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::LimitExceeded);
+    assert!(
+        err.message().contains("max_alloc_bytes limit of 2000"),
+        "{err}"
+    );
+
+    let mut options = LoadOptions::default();
+    options.limits.max_classes = 2;
+    let err = load(bytes, &options).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::LimitExceeded);
+    assert!(err.message().contains("3 classes"), "{err}");
+}
