@@ -114,14 +114,15 @@ impl<'a> Vm<'a> {
 
     /// A length prefix, checked against the string limit and the bytes actually present.
     fn length(&mut self, raw: u64, what: &str) -> Result<usize> {
-        let len = usize::try_from(raw)
-            .map_err(|_| self.err(format!("{what} length {raw} is too large")))?;
-        if len > self.limits.max_string_len {
+        // Compare in u64 first so 32-bit wasm and 64-bit native give the same error.
+        if raw > self.limits.max_string_len as u64 {
             return Err(Error::limit(format!(
-                "pickle byte {}: {what} of {len} bytes is over the max_string_len limit of {}",
+                "pickle byte {}: {what} of {raw} bytes is over the max_string_len limit of {}",
                 self.op_offset, self.limits.max_string_len
             )));
         }
+        let len = usize::try_from(raw)
+            .map_err(|_| self.err(format!("{what} length {raw} is too large")))?;
         if len > self.input.len() - self.pos {
             return Err(self.truncated(what, len));
         }

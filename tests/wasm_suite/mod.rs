@@ -1,0 +1,439 @@
+//! The JS-facing API exercised inside wasm: included by `wasm_node.rs` (runs in Node) and
+//! `wasm_browser.rs` (runs in headless Chromium), so the same checks run in both.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "../common/mod.rs"]
+mod common;
+
+use common::{cases, Case, Diff, HOSTILE, HOSTILE_MANIFEST};
+use js_sys::{Array, Float32Array, Float64Array, Object, Reflect, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_test::wasm_bindgen_test;
+use wasm_predict::wasm::{load, Model};
+
+fn bytes_arg(bytes: &[u8]) -> wasm_predict::wasm::BytesArg {
+    JsValue::from(Uint8Array::from(bytes)).unchecked_into()
+}
+
+fn load_ok(bytes: &[u8]) -> Model {
+    load(bytes_arg(bytes), None).unwrap_or_else(|e| panic!("load failed: {}", error_text(&e)))
+}
+
+fn error_text(e: &JsValue) -> String {
+    let code = Reflect::get(e, &"code".into())
+        .ok()
+        .and_then(|c| c.as_string())
+        .unwrap_or_default();
+    let message = Reflect::get(e, &"message".into())
+        .ok()
+        .and_then(|m| m.as_string())
+        .unwrap_or_default();
+    format!("{code}: {message}")
+}
+
+fn code_of(e: &JsValue) -> String {
+    assert!(
+        e.is_instance_of::<js_sys::Error>(),
+        "thrown value is not an Error"
+    );
+    Reflect::get(e, &"code".into())
+        .unwrap()
+        .as_string()
+        .unwrap()
+}
+
+fn flat_input(case: &Case) -> (Float64Array, u32) {
+    let (x, n_cols) = case.x();
+    (Float64Array::from(x.as_slice()), n_cols as u32)
+}
+
+fn rows_input(case: &Case) -> Array {
+    let (x, n_cols) = case.x();
+    x.chunks(n_cols)
+        .map(|row| JsValue::from(row.iter().map(|v| JsValue::from(*v)).collect::<Array>()))
+        .collect()
+}
+
+fn object_rows_input(case: &Case, names: &[String]) -> Array {
+    let (x, n_cols) = case.x();
+    x.chunks(n_cols)
+        .map(|row| {
+            let object = Object::new();
+            for (name, v) in names.iter().zip(row) {
+                Reflect::set(&object, &name.into(), &(*v).into()).unwrap();
+            }
+            JsValue::from(object)
+        })
+        .collect()
+}
+
+fn as_vec(value: &JsValue) -> Vec<f64> {
+    value
+        .dyn_ref::<Float64Array>()
+        .expect("a Float64Array")
+        .to_vec()
+}
+
+fn bits(v: &[f64]) -> Vec<u64> {
+    v.iter().map(|x| x.to_bits()).collect()
+}
+
+fn feature_names(model: &Model) -> Vec<String> {
+    let metadata: JsValue = model.metadata().unwrap().into();
+    let names: Array = Reflect::get(&metadata, &"featureNames".into())
+        .unwrap()
+        .unchecked_into();
+    names.iter().map(|n| n.as_string().unwrap()).collect()
+}
+
+/// Compare a model's JS outputs with scikit-learn's; returns the worst differences.
+fn check_case(model: &Model, case: &Case) -> Diff {
+    let mut diff = Diff::default();
+    let (flat, n_cols) = flat_input(case);
+    let predicted: JsValue = model
+        .predict(flat.clone().unchecked_into(), Some(n_cols))
+        .unwrap()
+        .into();
+    if case.is_classifier() {
+        let want = case.expected["predict"].as_array().unwrap();
+        let got: Vec<serde_json::Value> = if let Some(numbers) = predicted.dyn_ref::<Float64Array>()
+        {
+            numbers
+                .to_vec()
+                .into_iter()
+                .map(serde_json::Value::from)
+                .collect()
+        } else {
+            let labels: &Array = predicted.dyn_ref().expect("labels array");
+            labels
+                .iter()
+                .map(|l| serde_json::Value::from(l.as_string().unwrap()))
+                .collect()
+        };
+        assert_eq!(got.len(), want.len(), "{}: row count", case.id);
+        for (row, (g, w)) in got.iter().zip(want).enumerate() {
+            let same = match (g.as_f64(), w.as_f64()) {
+                (Some(a), Some(b)) => a == b,
+                _ => g == w,
+            };
+            assert!(same, "{} row {row}: got {g}, scikit-learn {w}", case.id);
+        }
+        let proba = model
+            .predict_proba(flat.clone().unchecked_into(), Some(n_cols))
+            .unwrap();
+        diff.check(
+            &format!("{} proba", case.id),
+            &proba.to_vec(),
+            &case.numbers("predict_proba").unwrap(),
+        );
+        let scores = model
+            .decision_function(flat.clone().unchecked_into(), Some(n_cols))
+            .unwrap();
+        diff.check(
+            &format!("{} scores", case.id),
+            &scores.to_vec(),
+            &case.numbers("decision_function").unwrap(),
+        );
+    } else {
+        diff.check(
+            &format!("{} predict", case.id),
+            &as_vec(&predicted),
+            &case.numbers("predict").unwrap(),
+        );
+    }
+    diff
+}
+
+#[wasm_bindgen_test]
+fn every_fixture_matches_scikit_learn_through_the_js_api() {
+    let mut overall = Diff::default();
+    let mut count = 0;
+    for case in cases() {
+        for (_, bytes) in case.pickles {
+            let model = load_ok(bytes);
+            overall.merge(check_case(&model, &case));
+            drop(model);
+            count += 1;
+        }
+    }
+    assert!(count >= 50);
+    wasm_bindgen_test::console_log!(
+        "wasm parity: {count} pickles, max rel {:e}, max abs {:e}",
+        overall.max_rel,
+        overall.max_abs
+    );
+}
+
+#[wasm_bindgen_test]
+fn all_input_forms_give_identical_outputs() {
+    for case in cases() {
+        let model = load_ok(case.pickles[0].1);
+        let (flat, n_cols) = flat_input(&case);
+        let method = |x: JsValue, cols: Option<u32>| -> Vec<f64> {
+            if case.is_classifier() {
+                model
+                    .predict_proba(x.unchecked_into(), cols)
+                    .unwrap()
+                    .to_vec()
+            } else {
+                as_vec(&model.predict(x.unchecked_into(), cols).unwrap().into())
+            }
+        };
+        let reference = method(flat.clone().into(), Some(n_cols));
+        // The column count defaults to the model's feature count.
+        assert_eq!(
+            bits(&method(flat.clone().into(), None)),
+            bits(&reference),
+            "{}",
+            case.id
+        );
+        assert_eq!(
+            bits(&method(rows_input(&case).into(), None)),
+            bits(&reference),
+            "{}: row arrays",
+            case.id
+        );
+        let names = feature_names(&model);
+        assert_eq!(
+            bits(&method(object_rows_input(&case, &names).into(), None)),
+            bits(&reference),
+            "{}: row objects",
+            case.id
+        );
+        // Float32Array input is accepted (values are widened to f64).
+        let f32_input = Float32Array::from(
+            case.x()
+                .0
+                .iter()
+                .map(|v| *v as f32)
+                .collect::<Vec<_>>()
+                .as_slice(),
+        );
+        assert_eq!(
+            method(f32_input.into(), Some(n_cols)).len(),
+            reference.len()
+        );
+    }
+}
+
+#[wasm_bindgen_test]
+fn metadata_is_a_plain_object() {
+    let case = cases()
+        .into_iter()
+        .find(|c| c.id == "sk19/logreg_string_classes")
+        .unwrap();
+    let model = load_ok(case.pickles[1].1);
+    let metadata: JsValue = model.metadata().unwrap().into();
+    assert_eq!(
+        Object::get_prototype_of(&metadata),
+        Object::get_prototype_of(&Object::new().into())
+    );
+    let get = |k: &str| Reflect::get(&metadata, &k.into()).unwrap();
+    assert_eq!(get("name").as_string().unwrap(), "LogisticRegression");
+    assert_eq!(get("sourceLibrary").as_string().unwrap(), "scikit-learn");
+    assert_eq!(get("sourceLibraryVersion").as_string().unwrap(), "1.9.1");
+    assert_eq!(
+        get("estimatorClass").as_string().unwrap(),
+        "sklearn.linear_model._logistic.LogisticRegression"
+    );
+    assert_eq!(
+        get("sourceFormat").as_string().unwrap(),
+        "pickle protocol 4"
+    );
+    assert_eq!(get("outputKind").as_string().unwrap(), "classification");
+    assert_eq!(get("nFeatures").as_f64().unwrap(), 4.0);
+    let classes: Array = get("classes").unchecked_into();
+    let classes: Vec<String> = classes.iter().map(|c| c.as_string().unwrap()).collect();
+    assert_eq!(classes, ["setosa", "versicolor", "virginica"]);
+    assert!(get("createdUnixMs").as_f64().unwrap() > 1.6e12);
+    assert_eq!(get("featureNamesFromSource").as_bool(), Some(false));
+
+    let options: JsValue = Object::new().into();
+    Reflect::set(&options, &"name".into(), &"iris-v2".into()).unwrap();
+    Reflect::set(&options, &"version".into(), &"2.0.1".into()).unwrap();
+    let named = load(bytes_arg(case.pickles[1].1), Some(options.unchecked_into())).unwrap();
+    let metadata: JsValue = named.metadata().unwrap().into();
+    assert_eq!(
+        Reflect::get(&metadata, &"name".into())
+            .unwrap()
+            .as_string()
+            .unwrap(),
+        "iris-v2"
+    );
+    assert_eq!(
+        Reflect::get(&metadata, &"version".into())
+            .unwrap()
+            .as_string()
+            .unwrap(),
+        "2.0.1"
+    );
+}
+
+#[wasm_bindgen_test]
+fn bundles_round_trip_through_js() {
+    for case in cases() {
+        let model = load_ok(case.pickles[0].1);
+        let bundle = model.to_bundle().unwrap();
+        let reloaded = load(JsValue::from(bundle.clone()).unchecked_into(), None).unwrap();
+        let (flat, n_cols) = flat_input(&case);
+        let a = model
+            .predict(flat.clone().unchecked_into(), Some(n_cols))
+            .unwrap();
+        let b = reloaded
+            .predict(flat.clone().unchecked_into(), Some(n_cols))
+            .unwrap();
+        if let Some(a) = JsValue::from(a.clone()).dyn_ref::<Float64Array>() {
+            assert_eq!(bits(&a.to_vec()), bits(&as_vec(&b.into())), "{}", case.id);
+        }
+        if case.is_classifier() {
+            let pa = model
+                .predict_proba(flat.clone().unchecked_into(), Some(n_cols))
+                .unwrap()
+                .to_vec();
+            let pb = reloaded
+                .predict_proba(flat.clone().unchecked_into(), Some(n_cols))
+                .unwrap()
+                .to_vec();
+            assert_eq!(bits(&pa), bits(&pb), "{}: bundle probabilities", case.id);
+        }
+        let meta_a: JsValue = model.metadata().unwrap().into();
+        let meta_b: JsValue = reloaded.metadata().unwrap().into();
+        assert_eq!(
+            js_sys::JSON::stringify(&meta_a).unwrap().as_string(),
+            js_sys::JSON::stringify(&meta_b).unwrap().as_string(),
+            "{}: bundle metadata",
+            case.id
+        );
+    }
+}
+
+#[wasm_bindgen_test]
+fn hostile_files_throw_coded_errors_and_the_instance_keeps_working() {
+    let manifest: serde_json::Value = serde_json::from_str(HOSTILE_MANIFEST).unwrap();
+    let case = cases()
+        .into_iter()
+        .find(|c| c.id == "sk19/logreg_binary_breast_cancer")
+        .unwrap();
+    let model = load_ok(case.pickles[2].1);
+    for (name, bytes) in HOSTILE {
+        let err = load(bytes_arg(bytes), None)
+            .err()
+            .unwrap_or_else(|| panic!("{name} loaded"));
+        assert_eq!(
+            code_of(&err),
+            manifest[*name]["code"].as_str().unwrap(),
+            "{name}: {}",
+            error_text(&err)
+        );
+        // After every failure the earlier model still predicts exactly.
+        check_case(&model, &case);
+    }
+}
+
+#[wasm_bindgen_test]
+fn bad_prediction_input_throws_coded_errors_naming_row_and_column() {
+    let case = cases()
+        .into_iter()
+        .find(|c| c.id == "sk19/linreg_diabetes")
+        .unwrap();
+    let model = load_ok(case.pickles[1].1);
+    let names = feature_names(&model);
+    let rows = object_rows_input(&case, &names);
+
+    let bad_cell = rows.get(3);
+    Reflect::set(&bad_cell, &"bmi".into(), &"tall".into()).unwrap();
+    let err = model
+        .predict(JsValue::from(rows.clone()).unchecked_into(), None)
+        .err()
+        .unwrap();
+    assert_eq!(code_of(&err), "BAD_INPUT");
+    assert!(
+        error_text(&err).contains("row 3, column \"bmi\": expected a number, found a string"),
+        "{}",
+        error_text(&err)
+    );
+
+    Reflect::set(&bad_cell, &"bmi".into(), &JsValue::NULL).unwrap();
+    let err = model
+        .predict(JsValue::from(rows.clone()).unchecked_into(), None)
+        .err()
+        .unwrap();
+    assert_eq!(code_of(&err), "BAD_INPUT");
+    assert!(
+        error_text(&err).contains("row 3, column 2 (\"bmi\"): NaN (missing)"),
+        "{}",
+        error_text(&err)
+    );
+
+    Reflect::delete_property(bad_cell.unchecked_ref::<Object>(), &"bmi".into()).unwrap();
+    let err = model
+        .predict(JsValue::from(rows.clone()).unchecked_into(), None)
+        .err()
+        .unwrap();
+    assert!(
+        error_text(&err).contains("row 3: missing column \"bmi\""),
+        "{}",
+        error_text(&err)
+    );
+
+    Reflect::set(&bad_cell, &"bmi".into(), &1.0.into()).unwrap();
+    Reflect::set(&bad_cell, &"bmj".into(), &1.0.into()).unwrap();
+    let err = model
+        .predict(JsValue::from(rows.clone()).unchecked_into(), None)
+        .err()
+        .unwrap();
+    assert!(
+        error_text(&err).contains("row 3: unknown column \"bmj\""),
+        "{}",
+        error_text(&err)
+    );
+
+    let (flat, n_cols) = flat_input(&case);
+    let err = model
+        .predict(flat.clone().unchecked_into(), Some(n_cols - 1))
+        .err()
+        .unwrap();
+    assert_eq!(code_of(&err), "SHAPE_MISMATCH");
+    let short = rows_input(&case);
+    short.get(5).unchecked_into::<Array>().pop();
+    let err = model
+        .predict(JsValue::from(short).unchecked_into(), None)
+        .err()
+        .unwrap();
+    assert_eq!(code_of(&err), "SHAPE_MISMATCH");
+    assert!(
+        error_text(&err).contains("row 5 has 9 values"),
+        "{}",
+        error_text(&err)
+    );
+
+    let err = model
+        .predict(JsValue::from("1,2,3").unchecked_into(), None)
+        .err()
+        .unwrap();
+    assert_eq!(code_of(&err), "BAD_INPUT");
+    let err = model
+        .predict_proba(flat.clone().unchecked_into(), Some(n_cols))
+        .err()
+        .unwrap();
+    assert_eq!(code_of(&err), "UNSUPPORTED_OPERATION");
+    let err = load(JsValue::from(42).unchecked_into(), None)
+        .err()
+        .unwrap();
+    assert_eq!(code_of(&err), "BAD_INPUT");
+    let options: JsValue = Object::new().into();
+    Reflect::set(&options, &"nmae".into(), &"x".into()).unwrap();
+    let err = load(bytes_arg(case.pickles[0].1), Some(options.unchecked_into()))
+        .err()
+        .unwrap();
+    assert_eq!(code_of(&err), "BAD_INPUT");
+    assert!(error_text(&err).contains("unknown load() option \"nmae\""));
+
+    // The instance survived all of that.
+    check_case(&model, &case);
+    // An empty batch returns an empty result.
+    let empty = model
+        .predict(JsValue::from(Array::new()).unchecked_into(), None)
+        .unwrap();
+    assert_eq!(as_vec(&empty.into()).len(), 0);
+}
