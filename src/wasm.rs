@@ -75,11 +75,6 @@ extern "C" {
     pub type BytesArg;
 }
 
-#[wasm_bindgen(start)]
-fn start() {
-    console_error_panic_hook::set_once();
-}
-
 /// Turn a core error into a JS `Error` with a `code` property.
 fn js_error(error: Error) -> JsValue {
     let js = js_sys::Error::new(error.message());
@@ -158,6 +153,8 @@ fn options_from(value: Option<LoadOptionsArg>) -> Result<LoadOptions, JsValue> {
 /// Nothing in the file is executed; unknown classes are refused.
 #[wasm_bindgen]
 pub fn load(bytes: BytesArg, options: Option<LoadOptionsArg>) -> Result<Model, JsValue> {
+    // Any residual panic then logs its message to the console before the wasm trap.
+    console_error_panic_hook::set_once();
     let bytes = bytes_from(&bytes.into())?;
     let options = options_from(options)?;
     let inner = crate::load(&bytes, &options).map_err(js_error)?;

@@ -1,5 +1,11 @@
 //! Shared by the native and wasm test suites: the fixture corpus and tolerant comparison.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::type_complexity
+)]
 
 use serde_json::Value;
 

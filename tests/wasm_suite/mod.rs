@@ -282,7 +282,7 @@ fn bundles_round_trip_through_js() {
         let b = reloaded
             .predict(flat.clone().unchecked_into(), Some(n_cols))
             .unwrap();
-        if let Some(a) = JsValue::from(a.clone()).dyn_ref::<Float64Array>() {
+        if let Some(a) = a.dyn_ref::<Float64Array>() {
             assert_eq!(bits(&a.to_vec()), bits(&as_vec(&b.into())), "{}", case.id);
         }
         if case.is_classifier() {

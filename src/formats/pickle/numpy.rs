@@ -394,8 +394,13 @@ impl NdArray {
         })
     }
 
+    /// Element count (the product was checked for overflow at construction).
     pub fn len(&self) -> usize {
         self.shape.iter().product()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     /// For each element in C (row-major) order, its position in storage order.
@@ -413,8 +418,8 @@ impl NdArray {
             let mut f_stride = 1;
             let mut coords = [0usize; 32];
             for (axis, &dim) in self.shape.iter().enumerate().rev() {
-                coords[axis] = if dim == 0 { 0 } else { rest % dim };
-                rest = if dim == 0 { 0 } else { rest / dim };
+                coords[axis] = rest.checked_rem(dim).unwrap_or(0);
+                rest = rest.checked_div(dim).unwrap_or(0);
             }
             for (axis, &dim) in self.shape.iter().enumerate() {
                 f_index += coords[axis] * f_stride;

@@ -86,6 +86,10 @@ impl Arena {
         self.values.len()
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
     pub fn get(&self, id: Id) -> &Value {
         // Ids are only created by `push`, so they are always in range.
         &self.values[id.0 as usize]

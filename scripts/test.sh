@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Run every test: lint, native unit/parity/hostile tests, the JS-API suite in Node and in
+# headless Chromium, the npm-tarball install test, the TypeScript check, the Playwright demo
+# test, and the wasm size budget. Installs what it needs first (scripts/setup.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TERM_COLOR=never
+
+step() { echo; echo "==> $*"; }
+
+step "setup"
+bash scripts/setup.sh
+
+step "format and lints"
+cargo fmt --all -- --check
+cargo clippy --all-targets -- -D warnings
+cargo clippy --target wasm32-unknown-unknown --all-targets -- -D warnings
+
+step "native tests (unit, parity against scikit-learn, hostile input)"
+cargo test
+
+step "wasm tests: JS API in Node and in headless Chromium"
+# The runner finds chromedriver on PATH and adds --headless/--no-sandbox itself.
+cargo test --target wasm32-unknown-unknown
+
+step "npm package, TypeScript declarations, demo page in Chromium"
+bash scripts/build-pkg.sh
+node --test tests/js/
+
+step "wasm size budget"
+bash scripts/check-size.sh
