@@ -116,6 +116,25 @@ test("a picked file loads; a hostile file is refused with its code and the page 
   assert.equal(JSON.parse(await shownValue()), expected.predict[30], "previous model still serves");
 });
 
+test("the downloaded bundle, dropped back onto the page, predicts the same", async () => {
+  const expected = fixture("sk19/linreg_diabetes");
+  await page.click("button[data-example=linreg_diabetes]");
+  await page.waitForFunction(() => /diabetes/.test(document.querySelector("#status").textContent));
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download-bundle")]);
+  assert.equal(download.suggestedFilename(), "diabetes_linear_regression.wpb");
+  const bytes = [...readFileSync(await download.path())];
+  assert.deepEqual(bytes.slice(0, 8), [...Buffer.from("WPBUNDLE")]);
+  await page.evaluate((data) => {
+    const transfer = new DataTransfer();
+    transfer.items.add(new File([new Uint8Array(data)], "dropped.wpb"));
+    document.getElementById("dropzone").dispatchEvent(new DragEvent("drop", { dataTransfer: transfer, bubbles: true, cancelable: true }));
+  }, bytes);
+  await page.waitForFunction(() => /Loaded dropped\.wpb/.test(document.querySelector("#status").textContent));
+  assert.match(await page.textContent("#facts"), /pickle protocol 4/);
+  await fillRow(expected.X[44]);
+  close(Number(await shownValue()), expected.predict[44], "bundle row 44");
+});
+
 test("after the page has loaded, predictions keep working with the server stopped", async () => {
   const expected = fixture("sk19/logreg_binary_breast_cancer");
   await page.click("button[data-example=logreg_binary_breast_cancer]");

@@ -809,3 +809,102 @@ impl<'a> Vm<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+    use super::*;
+
+    fn run(bytes: &[u8]) -> Result<Document> {
+        parse(bytes, &LoadLimits::default())
+    }
+
+    fn root(bytes: &[u8]) -> Value {
+        let doc = run(bytes).unwrap();
+        doc.arena.get(doc.root).clone()
+    }
+
+    #[test]
+    fn integers_in_every_encoding() {
+        assert!(matches!(root(b"\x80\x02K\xff."), Value::Int(255)));
+        assert!(matches!(root(b"\x80\x02M\x34\x12."), Value::Int(0x1234)));
+        assert!(matches!(
+            root(b"\x80\x02J\xfe\xff\xff\xff."),
+            Value::Int(-2)
+        ));
+        assert!(matches!(root(b"\x80\x02\x8a\x01\xff."), Value::Int(-1)));
+        assert!(matches!(
+            root(b"\x80\x02\x8a\x02\xff\x00."),
+            Value::Int(255)
+        ));
+        assert!(matches!(root(b"\x80\x02\x8a\x00."), Value::Int(0)));
+        // 2**64: nine bytes, does not fit i64.
+        assert!(matches!(
+            root(b"\x80\x02\x8a\x09\x00\x00\x00\x00\x00\x00\x00\x00\x01."),
+            Value::BigInt { negative: false }
+        ));
+        // -2**63 in nine bytes (sign-extended) still fits.
+        assert!(matches!(
+            root(b"\x80\x02\x8a\x09\x00\x00\x00\x00\x00\x00\x00\x80\xff."),
+            Value::Int(i64::MIN)
+        ));
+        assert!(matches!(root(b"\x80\x02I01\n."), Value::Bool(true)));
+        assert!(matches!(root(b"\x80\x02L-12L\n."), Value::Int(-12)));
+    }
+
+    #[test]
+    fn floats_are_big_endian() {
+        match root(b"\x80\x02G\x3f\xf8\x00\x00\x00\x00\x00\x00.") {
+            Value::Float(f) => assert_eq!(f, 1.5),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn memo_shares_one_value_and_frames_are_transparent() {
+        // FRAME, EMPTY_LIST, MEMOIZE, EMPTY_DICT? no: list, memoize, GET 0, APPEND (list in itself).
+        let doc = run(b"\x80\x04\x95\x05\x00\x00\x00\x00\x00\x00\x00]\x94h\x00a.").unwrap();
+        match doc.arena.get(doc.root) {
+            Value::List(items) => assert_eq!(items, &vec![doc.root]),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn dict_lookup_takes_the_last_duplicate() {
+        let doc = run(b"\x80\x02}(X\x01\x00\x00\x00aK\x01X\x01\x00\x00\x00aK\x02u.").unwrap();
+        let v = doc.arena.dict_get(doc.root, "a").unwrap();
+        assert!(matches!(doc.arena.get(v), Value::Int(2)));
+    }
+
+    #[test]
+    fn mutating_the_wrong_kind_is_an_error_with_an_offset() {
+        let err = run(b"\x80\x02}K\x01a.").unwrap_err();
+        assert_eq!(err.code(), ErrorCode::BadFormat);
+        assert!(err.message().contains("byte 5: APPEND on a dict"), "{err}");
+        let err = run(b"\x80\x02K\x01)\x81.").unwrap_err();
+        assert!(err.message().contains("NEWOBJ on a int"), "{err}");
+        let err = run(b"\x80\x02(K\x01u.").unwrap_err();
+        assert!(err.message().contains("odd number"), "{err}");
+    }
+
+    #[test]
+    fn pop_mark_and_dup() {
+        match root(b"\x80\x02(K\x01K\x021K\x032\x86.") {
+            Value::Tuple(items) => assert_eq!(items.len(), 2),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn latin1_bytes_of_protocol_2() {
+        let doc = run(
+            b"\x80\x02c_codecs\nencode\nX\x02\x00\x00\x00\xc3\xbfX\x06\x00\x00\x00latin1\x86R.",
+        )
+        .unwrap();
+        match doc.arena.get(doc.root) {
+            Value::Bytes(b) => assert_eq!(b, &vec![0xff]),
+            other => panic!("{other:?}"),
+        }
+    }
+}

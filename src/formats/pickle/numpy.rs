@@ -547,3 +547,100 @@ fn decode_utf32(bytes: &[u8], big_endian: bool) -> Result<String> {
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+    use super::*;
+    use crate::error::ErrorCode;
+
+    fn f8(big_endian: bool) -> Dtype {
+        Dtype {
+            big_endian,
+            ..Dtype::from_typestr("f8").unwrap()
+        }
+    }
+
+    #[test]
+    fn fortran_order_is_transposed_to_c_order() {
+        // The 2x3 matrix [[1,2,3],[4,5,6]] stored column-major: 1,4,2,5,3,6.
+        let bytes: Vec<u8> = [1.0f64, 4.0, 2.0, 5.0, 3.0, 6.0]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
+        let a = NdArray::from_raw(f8(false), vec![2, 3], true, bytes).unwrap();
+        assert_eq!(
+            a.to_f64(&Arena::default()).unwrap(),
+            [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+        );
+    }
+
+    #[test]
+    fn three_d_fortran_order() {
+        // shape (2,2,2), element (i,j,k) = 100i+10j+k, stored with i fastest.
+        let mut stored = Vec::new();
+        for k in 0..2 {
+            for j in 0..2 {
+                for i in 0..2 {
+                    stored.push(f64::from(100 * i + 10 * j + k));
+                }
+            }
+        }
+        let bytes = stored.iter().flat_map(|v| v.to_le_bytes()).collect();
+        let a = NdArray::from_raw(f8(false), vec![2, 2, 2], true, bytes).unwrap();
+        assert_eq!(
+            a.to_f64(&Arena::default()).unwrap(),
+            [0.0, 1.0, 10.0, 11.0, 100.0, 101.0, 110.0, 111.0]
+        );
+    }
+
+    #[test]
+    fn byte_orders_and_integer_widths() {
+        let a = NdArray::from_raw(f8(true), vec![1], false, 2.5f64.to_be_bytes().to_vec()).unwrap();
+        assert_eq!(a.to_f64(&Arena::default()).unwrap(), [2.5]);
+        let i4 = Dtype::from_typestr("i4").unwrap();
+        let a = NdArray::from_raw(
+            i4,
+            vec![2],
+            false,
+            [(-3i32).to_le_bytes(), 7i32.to_le_bytes()].concat(),
+        )
+        .unwrap();
+        assert_eq!(a.to_i64(&Arena::default()).unwrap(), [-3, 7]);
+        let u1 = Dtype::from_typestr("|u1").unwrap();
+        let a = NdArray::from_raw(u1, vec![2], false, vec![255, 1]).unwrap();
+        assert_eq!(a.to_f64(&Arena::default()).unwrap(), [255.0, 1.0]);
+    }
+
+    #[test]
+    fn unicode_arrays_strip_padding() {
+        let u3 = Dtype::from_typestr("U3").unwrap();
+        let text: Vec<u8> = "abé"
+            .chars()
+            .chain("x\0\0".chars())
+            .flat_map(|c| (c as u32).to_le_bytes())
+            .collect();
+        let a = NdArray::from_raw(u3, vec![2], false, text).unwrap();
+        assert_eq!(a.to_strings(&Arena::default()).unwrap(), ["abé", "x"]);
+    }
+
+    #[test]
+    fn sizes_must_match_exactly() {
+        let err = NdArray::from_raw(f8(false), vec![3], false, vec![0; 16]).unwrap_err();
+        assert!(err.message().contains("needs 24 bytes"), "{err}");
+        let err = element_count(&[usize::MAX, 2]).unwrap_err();
+        assert!(err.message().contains("overflows"), "{err}");
+        assert!(Dtype::from_typestr("fx").is_err());
+        assert!(Dtype::from_typestr("").is_err());
+    }
+
+    #[test]
+    fn wrong_kind_conversions_are_errors() {
+        let u3 = Dtype::from_typestr("U1").unwrap();
+        let a = NdArray::from_raw(u3, vec![1], false, vec![b'a', 0, 0, 0]).unwrap();
+        assert_eq!(
+            a.to_f64(&Arena::default()).unwrap_err().code(),
+            ErrorCode::InvalidModel
+        );
+    }
+}
