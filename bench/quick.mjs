@@ -27,7 +27,7 @@ function time(fn, repeats) {
 
 const wasmPath = new URL("../pkg/web/wasm_predict_bg.wasm", import.meta.url);
 const wasm = readFileSync(wasmPath);
-console.log(`wasm (browser build): ${statSync(wasmPath).size} bytes raw, ${gzipSync(wasm, { level: 9 }).length} bytes gzip -9`);
+console.log(`wasm (browser build): ${statSync(wasmPath).size} bytes raw, ${gzipSync(wasm, { level: 9 }).length} bytes zlib level 9`);
 console.log(`node ${process.version}; medians of repeated runs`);
 console.log("| model | file bytes | load (pickle) | load (bundle) | predict 1 row | predict 10,000 rows | rows/s |");
 console.log("|---|---|---|---|---|---|---|");

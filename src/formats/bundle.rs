@@ -35,7 +35,7 @@ pub fn encode(model: &Model) -> Result<Vec<u8>> {
     out.extend_from_slice(&0u16.to_le_bytes());
     out.extend_from_slice(&len.to_le_bytes());
     out.extend_from_slice(&payload);
-    let crc = crc32fast::hash(&out);
+    let crc = super::checksum::crc32(&out);
     out.extend_from_slice(&crc.to_le_bytes());
     Ok(out)
 }
@@ -86,7 +86,7 @@ pub fn decode(bytes: &[u8]) -> Result<Model> {
     }
     let stored_crc = u32_at(bytes, payload_end).ok_or_else(truncated)?;
     let body = bytes.get(..payload_end).ok_or_else(truncated)?;
-    let actual_crc = crc32fast::hash(body);
+    let actual_crc = super::checksum::crc32(body);
     if stored_crc != actual_crc {
         return Err(Error::bad_format(format!(
             "bundle checksum mismatch (stored {stored_crc:#010x}, computed {actual_crc:#010x}): the file is corrupt"

@@ -1,6 +1,7 @@
 //! Importers: bytes → a format-shaped document → the core model. One module per format.
 
 pub mod bundle;
+mod checksum;
 pub mod pickle;
 pub mod sklearn;
 

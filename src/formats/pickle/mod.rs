@@ -355,11 +355,6 @@ impl<'a> Vm<'a> {
                     let v = f64::from_be_bytes(self.array()?);
                     self.push(Value::Float(v))?;
                 }
-                b'F' => {
-                    let line = self.line()?;
-                    let v = line.trim().parse().map_err(|_| self.err("bad FLOAT argument"))?;
-                    self.push(Value::Float(v))?;
-                }
                 b'T' | b'U' => {
                     // BINSTRING / SHORT_BINSTRING: Python 2 `str`, read as latin-1 text.
                     let n = if op == b'T' {
@@ -540,7 +535,9 @@ impl<'a> Vm<'a> {
                 b'i' | b'o' => return Err(self.err("protocol 0/1 INST/OBJ opcodes are not supported")),
                 0x82..=0x84 => return Err(self.err("copyreg extension codes (EXT1/2/4) are not supported")),
                 b'P' | b'Q' => return Err(self.err("persistent ids (PERSID) are not supported")),
-                b'S' => return Err(self.err("protocol-0 STRING opcodes are not supported")),
+                b'S' | b'F' => {
+                    return Err(self.err("protocol-0 STRING/FLOAT opcodes are not supported (pickle with protocol 2 or later)"))
+                }
                 other => {
                     return Err(self.err(format!(
                         "unknown opcode {other:#04x} (the file is corrupt, or not a plain pickle)"
