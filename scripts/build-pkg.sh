@@ -3,32 +3,40 @@
 # release wasm, optimise it with wasm-opt (npm binaryen; never Debian's, which breaks the
 # output), and copy the browser build to www/pkg for the demo page.
 # Needs: scripts/setup.sh (wasm target, wasm-bindgen CLI, npm dev tools).
+#   bash scripts/build-pkg.sh                                  # the package, into pkg/ (+ www/pkg)
+#   PKG_OUT=dir bash scripts/build-pkg.sh --simd               # a SIMD128 build elsewhere (benchmark)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cargo build --release --target wasm32-unknown-unknown --lib
-WASM=target/wasm32-unknown-unknown/release/wasm_predict.wasm
-WASM_OPT=node_modules/.bin/wasm-opt
+pkg=${PKG_OUT:-pkg}
+target_dir=target
+if [ "${1:-}" = "--simd" ]; then
+  export RUSTFLAGS="-C target-feature=+simd128"
+  target_dir=target/simd
+fi
+cargo build --release --target wasm32-unknown-unknown --lib --target-dir "$target_dir"
+WASM=$target_dir/wasm32-unknown-unknown/release/wasm_predict.wasm
+WASM_OPT=$PWD/node_modules/.bin/wasm-opt
 VERSION=$(awk -F'"' '/^version = / {print $2; exit}' Cargo.toml)
 
-rm -rf pkg
-mkdir -p pkg
+rm -rf "$pkg"
+mkdir -p "$pkg"
 for target in web nodejs bundler; do
   dir=$target
   [ "$target" = nodejs ] && dir=node
-  wasm-bindgen --target "$target" --out-dir "pkg/$dir" "$WASM"
-  "$WASM_OPT" -Oz "pkg/$dir/wasm_predict_bg.wasm" -o "pkg/$dir/wasm_predict_bg.wasm"
+  wasm-bindgen --target "$target" --out-dir "$pkg/$dir" "$WASM"
+  "$WASM_OPT" -Oz "$pkg/$dir/wasm_predict_bg.wasm" -o "$pkg/$dir/wasm_predict_bg.wasm"
 done
 
 # Module kinds per folder, so Node never mistakes the CommonJS build for ESM or the reverse.
-echo '{ "type": "module" }' > pkg/web/package.json
-echo '{ "type": "module" }' > pkg/bundler/package.json
-echo '{ "type": "commonjs" }' > pkg/node/package.json
-cp pkg-config/bundler-index.js pkg/bundler/index.js
-cp pkg-config/node-index.cjs pkg/node/index.cjs
+echo '{ "type": "module" }' > "$pkg"/web/package.json
+echo '{ "type": "module" }' > "$pkg"/bundler/package.json
+echo '{ "type": "commonjs" }' > "$pkg"/node/package.json
+cp pkg-config/bundler-index.js "$pkg"/bundler/index.js
+cp pkg-config/node-index.cjs "$pkg"/node/index.cjs
 # The ESM wrapper re-exports exactly what the CommonJS build exports (no hand-kept list).
-EXPORTS=$(node -e 'console.log(Object.keys(require("./pkg/node/wasm_predict.js")).filter(k => k !== "__esModule").join(", "))')
-cat > pkg/node/index.mjs <<ESM
+EXPORTS=$(node -e 'console.log(Object.keys(require(require("path").resolve(process.argv[1], "node/wasm_predict.js"))).filter(k => k !== "__esModule").join(", "))' "$pkg")
+cat > "$pkg"/node/index.mjs <<ESM
 // Node entry (ES module): wraps the CommonJS build, which compiles the wasm on load.
 import { createRequire } from "node:module";
 const wasm = createRequire(import.meta.url)("./wasm_predict.js");
@@ -42,19 +50,21 @@ export function initSync() {
 ESM
 # wasm-bindgen declares `[Symbol.dispose]`; referencing the lib lets consumers type-check
 # without raising their own `lib` setting. The .d.cts copy types `require()` consumers.
-{ echo '/// <reference lib="esnext.disposable" />'; cat pkg/web/wasm_predict.d.ts; } > pkg/index.d.ts
-cp pkg/index.d.ts pkg/index.d.cts
-cp pkg-config/README.md pkg/README.md
+{ echo '/// <reference lib="esnext.disposable" />'; cat "$pkg"/web/wasm_predict.d.ts; } > "$pkg"/index.d.ts
+cp "$pkg"/index.d.ts "$pkg"/index.d.cts
+cp pkg-config/README.md "$pkg"/README.md
 node -e '
   const fs = require("fs");
   const p = JSON.parse(fs.readFileSync("pkg-config/package.json", "utf8"));
   p.version = process.argv[1];
-  fs.writeFileSync("pkg/package.json", JSON.stringify(p, null, 2) + "\n");
-' "$VERSION"
+  fs.writeFileSync(process.argv[2] + "/package.json", JSON.stringify(p, null, 2) + "\n");
+' "$VERSION" "$pkg"
 
-rm -rf www/pkg
-cp -r pkg/web www/pkg
+if [ "$pkg" = pkg ] && [ "${1:-}" != "--simd" ]; then
+  rm -rf www/pkg
+  cp -r pkg/web www/pkg
+fi
 
-raw=$(stat -c %s pkg/web/wasm_predict_bg.wasm)
-gz=$(gzip -9 -c pkg/web/wasm_predict_bg.wasm | wc -c)
+raw=$(stat -c %s "$pkg"/web/wasm_predict_bg.wasm)
+gz=$(gzip -9 -c "$pkg"/web/wasm_predict_bg.wasm | wc -c)
 echo "pkg: wasm-predict $VERSION built; browser wasm $raw bytes raw, $gz bytes gzip -9"

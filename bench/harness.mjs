@@ -1,0 +1,168 @@
+// The measurement core, shared by Node and Chromium: the same adapters and the same timing code
+// run in both, so the two tables differ only by where they ran.
+
+/** Settings per mode: full numbers for the results table, tiny ones for the CI smoke run. */
+export function settings(smoke) {
+  return smoke
+    ? { loadRepeats: 1, batchRepeats: 1, singleCalls: 50, warmup: 5 }
+    : { loadRepeats: 5, batchRepeats: 7, singleCalls: 2000, warmup: 200 };
+}
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+function quantile(xs, q) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(s.length * q))];
+}
+
+/** Adapters: each returns { load(): Promise<handle>, batch(handle, X): Promise<Float64Array|Float32Array|number[]>,
+ *  single(handle, row): Promise<unknown>, free?(handle) }. X is a Float64Array, row-major. */
+export function wasmPredictAdapter(wp, bytes, meta) {
+  const nf = meta.n_features;
+  const proba = meta.outputs === "proba";
+  // Records (array of objects keyed by column) for DataFrame-like models, else a flat Float64Array.
+  const call = (m, x) => {
+    const cols = Array.isArray(x) ? undefined : nf;
+    return proba ? m.predictProba(x, cols) : m.predict(x, cols);
+  };
+  return {
+    load: async () => wp.load(bytes),
+    batch: async (m, X) => call(m, X),
+    single: async (m, row) => call(m, row),
+    free: (m) => m.free(),
+  };
+}
+
+export function ortAdapter(ort, onnxBytes, meta, provider) {
+  const nf = meta.n_features;
+  const pick = (outputs, n) => {
+    // zipmap is off, so probabilities are a float tensor [n, classes]; regressors give [n, 1].
+    const tensors = Object.values(outputs).filter((t) => t.type === "float32" || t.type === "float64");
+    const want = meta.outputs === "proba" ? meta.expected_cols : 1;
+    const t = tensors.find((x) => x.dims.length === 2 && x.dims[0] === n && x.dims[1] === want)
+      ?? tensors.find((x) => x.size === n * want);
+    if (!t) throw new Error(`no output of shape [${n}, ${want}] among ${Object.keys(outputs)}`);
+    return t.data;
+  };
+  const run = async (s, x32) => {
+    const n = x32.length / nf;
+    const out = await s.run({ [s.inputNames[0]]: new ort.Tensor("float32", x32, [n, nf]) });
+    return pick(out, n);
+  };
+  return {
+    load: async () => ort.InferenceSession.create(onnxBytes, {
+      executionProviders: [provider], intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: "all",
+    }),
+    // ONNX models take float32: the conversion is part of what a user pays per call.
+    batch: async (s, X) => run(s, Float32Array.from(X)),
+    single: async (s, row) => run(s, Float32Array.from(row)),
+    free: (s) => s.release?.(),
+  };
+}
+
+export function m2cgenAdapter(code, meta) {
+  const nf = meta.n_features;
+  return {
+    load: async () => new Function(`${code}\nreturn score;`)(),
+    batch: async (score, X) => {
+      const n = X.length / nf;
+      const width = meta.outputs === "proba" ? meta.expected_cols : 1;
+      const out = new Float64Array(n * width);
+      for (let i = 0; i < n; i++) {
+        const r = score(Array.from(X.subarray(i * nf, (i + 1) * nf)));
+        if (width === 1 && typeof r === "number") out[i] = r;
+        else for (let j = 0; j < width; j++) out[i * width + j] = r[j];
+      }
+      return out;
+    },
+    single: async (score, row) => score(Array.from(row)),
+  };
+}
+
+/** Agreement of a batch output with scikit-learn's: max |Δ| and, for probabilities, the share
+ *  of rows whose arg-max class is the same. */
+export function agreement(got, expected, meta) {
+  let maxAbs = 0;
+  for (let i = 0; i < expected.length; i++) maxAbs = Math.max(maxAbs, Math.abs(Number(got[i]) - expected[i]));
+  if (got.length !== expected.length) maxAbs = Infinity;
+  let labels = null;
+  if (meta.outputs === "proba") {
+    const k = meta.expected_cols;
+    let same = 0;
+    const rows = expected.length / k;
+    for (let r = 0; r < rows; r++) {
+      let a = 0, b = 0;
+      for (let j = 1; j < k; j++) {
+        if (Number(got[r * k + j]) > Number(got[r * k + a])) a = j;
+        if (expected[r * k + j] > expected[r * k + b]) b = j;
+      }
+      if (a === b) same++;
+    }
+    labels = same / rows;
+  }
+  return { max_abs_diff: maxAbs, label_agreement: labels };
+}
+
+/** Measure one runtime on one model. `now()` returns milliseconds; `fineClock` says whether
+ *  single calls can be timed one by one (Node) or must be timed in groups (browsers coarsen
+ *  performance.now() to 5–100 µs). */
+export async function measure(adapter, X, expected, meta, opts) {
+  const { loadRepeats, batchRepeats, singleCalls, warmup } = opts.settings;
+  const now = opts.now;
+  const loads = [];
+  let handle;
+  for (let i = 0; i < loadRepeats; i++) {
+    const t = now();
+    const h = await adapter.load();
+    loads.push(now() - t);
+    if (handle && adapter.free) adapter.free(handle);
+    handle = h;
+  }
+  const first = await adapter.batch(handle, X);
+  const agree = agreement(first, expected, meta);
+  const batches = [];
+  for (let i = 0; i < batchRepeats; i++) {
+    const t = now();
+    await adapter.batch(handle, X);
+    batches.push(now() - t);
+  }
+  const nf = meta.n_features;
+  const records = Array.isArray(X);
+  const nRows = records ? X.length : X.length / nf;
+  const rows = Array.from({ length: Math.min(nRows, 256) }, (_, i) => (records ? X.slice(i, i + 1) : X.slice(i * nf, (i + 1) * nf)));
+  for (let i = 0; i < warmup; i++) await adapter.single(handle, rows[i % rows.length]);
+  const group = opts.fineClock ? 1 : 20;
+  const singles = [];
+  for (let i = 0; i < singleCalls; i += group) {
+    const t = now();
+    for (let j = 0; j < group; j++) await adapter.single(handle, rows[(i + j) % rows.length]);
+    singles.push((now() - t) / group);
+  }
+  if (adapter.free) adapter.free(handle);
+  const batchMs = median(batches);
+  return {
+    status: "ok",
+    load_ms: median(loads),
+    batch_ms: batchMs,
+    rows_per_s: nRows / (batchMs / 1000),
+    single_p50_us: median(singles) * 1000,
+    single_p99_us: quantile(singles, 0.99) * 1000,
+    single_timing: group === 1 ? "per call" : `mean of groups of ${group}`,
+    ...agree,
+  };
+}
+
+/** Run `fn`, turning a thrown error into an "unsupported"/"error" row instead of losing it. */
+export async function guarded(fn) {
+  try {
+    return await fn();
+  } catch (e) {
+    const code = e && e.code;
+    const message = String((e && e.message) || e).split("\n")[0].slice(0, 200);
+    const status = code === "UNSUPPORTED_CLASS" || code === "UNSUPPORTED_VERSION" ? "unsupported" : "error";
+    return { status, reason: code ? `${code}: ${message}` : message };
+  }
+}
