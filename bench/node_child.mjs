@@ -23,12 +23,14 @@ async function main() {
   const expected = f64(join(dir, "expected.f64"));
   const opts = { settings: settings(smoke), now, fineClock: true };
   let adapter;
+  let bundleBytes;
   if (runtime === "wasm-predict" || runtime === "wasm-predict (bundle)") {
     const wp = require(join(work, "pkg-simd/node/wasm_predict.js"));
     let bytes = new Uint8Array(readFileSync(join(dir, "model.pkl")));
     if (runtime === "wasm-predict (bundle)") {
       const m = wp.load(bytes); // throws "unsupported" for models the importer does not know yet
       bytes = m.toBundle();
+      bundleBytes = bytes.length;
       m.free();
     }
     adapter = wasmPredictAdapter(wp, bytes, meta);
@@ -43,7 +45,9 @@ async function main() {
   } else {
     throw new Error(`unknown runtime ${runtime}`);
   }
-  return measure(adapter, X, expected, meta, opts);
+  const result = await measure(adapter, X, expected, meta, opts);
+  if (bundleBytes) result.bundle_bytes = bundleBytes;
+  return result;
 }
 
 const result = await guarded(main);
