@@ -1,7 +1,7 @@
 // One measurement in its own Node process, so peak memory (maxRSS) belongs to one runtime:
 //   node bench/node_child.mjs WORK_DIR MODEL RUNTIME [--smoke]
 import { readFileSync, existsSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { createRequire } from "node:module";
 import { settings, measure, guarded, wasmPredictAdapter, ortAdapter, m2cgenAdapter } from "./harness.mjs";
 
@@ -25,7 +25,7 @@ async function main() {
   let adapter;
   let bundleBytes;
   if (runtime === "wasm-predict" || runtime === "wasm-predict (bundle)") {
-    const wp = require(join(work, "pkg-simd/node/wasm_predict.js"));
+    const wp = require(resolve(work, "pkg-simd/node/wasm_predict.js"));
     let bytes = new Uint8Array(readFileSync(join(dir, "model.pkl")));
     if (runtime === "wasm-predict (bundle)") {
       const m = wp.load(bytes); // throws "unsupported" for models the importer does not know yet
