@@ -7,6 +7,8 @@
 pub mod input;
 pub mod linear;
 pub mod model;
+pub mod tree_models;
+pub mod trees;
 
 pub use input::Rows;
 pub use model::{ClassLabels, Estimator, Metadata, Model, OutputKind, Predictions};

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::input::Rows;
 use super::linear::{probabilities, LinearScores, ProbabilityRule};
+use super::tree_models::{argmax, AveragedTrees, BoostedTrees};
 use crate::error::{Error, ErrorCode, Result};
 
 /// Descriptive facts about a model that its numbers do not imply.
@@ -120,6 +121,10 @@ impl LinearClassifier {
 pub enum Estimator {
     LinearRegressor(LinearRegressor),
     LinearClassifier(LinearClassifier),
+    /// Decision trees, random forests, extra trees.
+    AveragedTrees(AveragedTrees),
+    /// Gradient boosting.
+    BoostedTrees(BoostedTrees),
 }
 
 /// Result of `predict`.
@@ -160,6 +165,8 @@ impl Model {
                 }
             }
             Estimator::LinearClassifier(m) => m.validate()?,
+            Estimator::AveragedTrees(m) => m.validate()?,
+            Estimator::BoostedTrees(m) => m.validate()?,
         }
         if self.metadata.feature_names.len() != self.n_features() {
             return Err(Error::invalid_model(format!(
@@ -175,13 +182,15 @@ impl Model {
         match &self.estimator {
             Estimator::LinearRegressor(m) => m.scores.n_features(),
             Estimator::LinearClassifier(m) => m.scores.n_features(),
+            Estimator::AveragedTrees(m) => m.trees.n_features(),
+            Estimator::BoostedTrees(m) => m.trees.n_features(),
         }
     }
 
     pub fn output_kind(&self) -> OutputKind {
-        match &self.estimator {
-            Estimator::LinearRegressor(_) => OutputKind::Regression,
-            Estimator::LinearClassifier(_) => OutputKind::Classification,
+        match self.classes() {
+            None => OutputKind::Regression,
+            Some(_) => OutputKind::Classification,
         }
     }
 
@@ -189,7 +198,7 @@ impl Model {
     pub fn n_outputs(&self) -> usize {
         match &self.estimator {
             Estimator::LinearRegressor(m) => m.scores.n_scores(),
-            Estimator::LinearClassifier(_) => 1,
+            _ => 1,
         }
     }
 
@@ -197,6 +206,8 @@ impl Model {
         match &self.estimator {
             Estimator::LinearRegressor(_) => None,
             Estimator::LinearClassifier(m) => Some(&m.classes),
+            Estimator::AveragedTrees(m) => m.classes.as_ref(),
+            Estimator::BoostedTrees(m) => m.classes.as_ref(),
         }
     }
 
@@ -242,6 +253,28 @@ impl Model {
                     .collect();
                 Ok(Predictions::ClassIndices(indices))
             }
+            Estimator::AveragedTrees(m) => {
+                let out = m.outputs(x);
+                Ok(match &m.classes {
+                    Some(c) => Predictions::ClassIndices(
+                        out.chunks_exact(c.len().max(1)).map(argmax).collect(),
+                    ),
+                    None => Predictions::Values {
+                        data: out,
+                        n_cols: 1,
+                    },
+                })
+            }
+            Estimator::BoostedTrees(m) => {
+                let raw = m.raw(x);
+                Ok(match &m.classes {
+                    Some(_) => Predictions::ClassIndices(m.labels(&raw)),
+                    None => Predictions::Values {
+                        data: raw,
+                        n_cols: 1,
+                    },
+                })
+            }
         }
     }
 
@@ -262,7 +295,15 @@ impl Model {
                 }
                 Ok(out)
             }
-            Estimator::LinearRegressor(_) => Err(self.unsupported("predictProba")),
+            Estimator::AveragedTrees(m) if m.classes.is_some() => {
+                self.check_input(x)?;
+                Ok(m.outputs(x))
+            }
+            Estimator::BoostedTrees(m) if m.classes.is_some() => {
+                self.check_input(x)?;
+                Ok(m.proba_from_raw(&m.raw(x)))
+            }
+            _ => Err(self.unsupported("predictProba")),
         }
     }
 
@@ -273,7 +314,11 @@ impl Model {
                 self.check_input(x)?;
                 Ok((Self::all_scores(&m.scores, x), m.scores.n_scores()))
             }
-            Estimator::LinearRegressor(_) => Err(self.unsupported("decisionFunction")),
+            Estimator::BoostedTrees(m) if m.classes.is_some() => {
+                self.check_input(x)?;
+                Ok((m.raw(x), m.trees.n_outputs()))
+            }
+            _ => Err(self.unsupported("decisionFunction")),
         }
     }
 
@@ -287,17 +332,4 @@ impl Model {
             ),
         )
     }
-}
-
-/// Index of the first maximum, as numpy's `argmax` (NaN never occurs: inputs are finite).
-fn argmax(row: &[f64]) -> usize {
-    let mut best = 0;
-    for (i, v) in row.iter().enumerate() {
-        if let Some(current) = row.get(best) {
-            if v > current {
-                best = i;
-            }
-        }
-    }
-    best
 }

@@ -26,42 +26,233 @@ pub enum Global {
     CopyregReconstructor,
     /// `builtins.object`, only ever used as an argument of `copyreg._reconstructor`.
     BuiltinsObject,
-    /// A scikit-learn estimator class.
-    Estimator(EstimatorClass),
+    /// A known class: instances become inert records (constructor arguments + BUILD state).
+    Class(Class),
+    /// Pickling helpers of Cython and numpy objects we never need the contents of (random
+    /// number generators, loss helpers): calling one yields an inert object.
+    InertConstructor,
 }
 
-/// The scikit-learn classes this build can rebuild into a model.
+/// Every class whose instances a supported model file may contain.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EstimatorClass {
+pub enum Class {
     LinearRegression,
     LogisticRegression,
+    DecisionTreeClassifier,
+    DecisionTreeRegressor,
+    ExtraTreeClassifier,
+    ExtraTreeRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+    ExtraTreesClassifier,
+    ExtraTreesRegressor,
+    GradientBoostingClassifier,
+    GradientBoostingRegressor,
+    /// `sklearn.tree._tree.Tree`, the fitted node arrays of one tree.
+    Tree,
+    DummyClassifier,
+    DummyRegressor,
+    /// A gradient-boosting loss object (only its class matters).
+    Loss(LossKind),
+    /// State we keep but never read (RNGs, link objects, Cython loss kernels).
+    Opaque,
 }
 
-impl EstimatorClass {
+/// Gradient-boosting losses, under their old (`_gb_losses`, ≤ 1.3) and new (`_loss`) names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LossKind {
+    SquaredError,
+    AbsoluteError,
+    Huber,
+    Quantile,
+    Binomial,
+    Multinomial,
+    Exponential,
+}
+
+impl Class {
     /// The class name as scikit-learn spells it.
     pub fn name(self) -> &'static str {
-        match self {
-            EstimatorClass::LinearRegression => "LinearRegression",
-            EstimatorClass::LogisticRegression => "LogisticRegression",
-        }
+        CLASSES
+            .iter()
+            .find(|(_, _, c)| *c == self)
+            .map_or("object", |(_, n, _)| n)
+    }
+
+    /// The module scikit-learn defines the class in.
+    pub fn module(self) -> &'static str {
+        CLASSES
+            .iter()
+            .find(|(_, _, c)| *c == self)
+            .map_or("", |(m, _, _)| m)
+    }
+
+    /// Estimator classes that can be the root of a model file.
+    pub fn is_estimator(self) -> bool {
+        !matches!(self, Class::Tree | Class::Loss(_) | Class::Opaque)
     }
 }
 
 /// numpy moved `numpy.core` to `numpy._core` in 2.0; pickles use either spelling.
 const NUMPY_CORE: [&str; 2] = ["numpy.core", "numpy._core"];
 
-/// `(module, name, meaning)`; modules are exact, so `evil.LogisticRegression` is refused.
-const ESTIMATORS: &[(&str, &str, EstimatorClass)] = &[
+/// `(module, name, class)`; modules are exact, so `evil.LogisticRegression` is refused.
+const CLASSES: &[(&str, &str, Class)] = &[
     (
         "sklearn.linear_model._base",
         "LinearRegression",
-        EstimatorClass::LinearRegression,
+        Class::LinearRegression,
     ),
     (
         "sklearn.linear_model._logistic",
         "LogisticRegression",
-        EstimatorClass::LogisticRegression,
+        Class::LogisticRegression,
     ),
+    (
+        "sklearn.tree._classes",
+        "DecisionTreeClassifier",
+        Class::DecisionTreeClassifier,
+    ),
+    (
+        "sklearn.tree._classes",
+        "DecisionTreeRegressor",
+        Class::DecisionTreeRegressor,
+    ),
+    (
+        "sklearn.tree._classes",
+        "ExtraTreeClassifier",
+        Class::ExtraTreeClassifier,
+    ),
+    (
+        "sklearn.tree._classes",
+        "ExtraTreeRegressor",
+        Class::ExtraTreeRegressor,
+    ),
+    ("sklearn.tree._tree", "Tree", Class::Tree),
+    (
+        "sklearn.ensemble._forest",
+        "RandomForestClassifier",
+        Class::RandomForestClassifier,
+    ),
+    (
+        "sklearn.ensemble._forest",
+        "RandomForestRegressor",
+        Class::RandomForestRegressor,
+    ),
+    (
+        "sklearn.ensemble._forest",
+        "ExtraTreesClassifier",
+        Class::ExtraTreesClassifier,
+    ),
+    (
+        "sklearn.ensemble._forest",
+        "ExtraTreesRegressor",
+        Class::ExtraTreesRegressor,
+    ),
+    (
+        "sklearn.ensemble._gb",
+        "GradientBoostingClassifier",
+        Class::GradientBoostingClassifier,
+    ),
+    (
+        "sklearn.ensemble._gb",
+        "GradientBoostingRegressor",
+        Class::GradientBoostingRegressor,
+    ),
+    ("sklearn.dummy", "DummyClassifier", Class::DummyClassifier),
+    ("sklearn.dummy", "DummyRegressor", Class::DummyRegressor),
+    // Losses, scikit-learn >= 1.4.
+    (
+        "sklearn._loss.loss",
+        "HalfSquaredError",
+        Class::Loss(LossKind::SquaredError),
+    ),
+    (
+        "sklearn._loss.loss",
+        "AbsoluteError",
+        Class::Loss(LossKind::AbsoluteError),
+    ),
+    (
+        "sklearn._loss.loss",
+        "HuberLoss",
+        Class::Loss(LossKind::Huber),
+    ),
+    (
+        "sklearn._loss.loss",
+        "PinballLoss",
+        Class::Loss(LossKind::Quantile),
+    ),
+    (
+        "sklearn._loss.loss",
+        "HalfBinomialLoss",
+        Class::Loss(LossKind::Binomial),
+    ),
+    (
+        "sklearn._loss.loss",
+        "HalfMultinomialLoss",
+        Class::Loss(LossKind::Multinomial),
+    ),
+    (
+        "sklearn._loss.loss",
+        "ExponentialLoss",
+        Class::Loss(LossKind::Exponential),
+    ),
+    // Losses, scikit-learn <= 1.3.
+    (
+        "sklearn.ensemble._gb_losses",
+        "LeastSquaresError",
+        Class::Loss(LossKind::SquaredError),
+    ),
+    (
+        "sklearn.ensemble._gb_losses",
+        "LeastAbsoluteError",
+        Class::Loss(LossKind::AbsoluteError),
+    ),
+    (
+        "sklearn.ensemble._gb_losses",
+        "HuberLossFunction",
+        Class::Loss(LossKind::Huber),
+    ),
+    (
+        "sklearn.ensemble._gb_losses",
+        "QuantileLossFunction",
+        Class::Loss(LossKind::Quantile),
+    ),
+    (
+        "sklearn.ensemble._gb_losses",
+        "BinomialDeviance",
+        Class::Loss(LossKind::Binomial),
+    ),
+    (
+        "sklearn.ensemble._gb_losses",
+        "MultinomialDeviance",
+        Class::Loss(LossKind::Multinomial),
+    ),
+    (
+        "sklearn.ensemble._gb_losses",
+        "ExponentialLoss",
+        Class::Loss(LossKind::Exponential),
+    ),
+    // Kept but never read.
+    ("sklearn._loss.link", "IdentityLink", Class::Opaque),
+    ("sklearn._loss.link", "LogitLink", Class::Opaque),
+    ("sklearn._loss.link", "HalfLogitLink", Class::Opaque),
+    ("sklearn._loss.link", "MultinomialLogit", Class::Opaque),
+    ("sklearn._loss.link", "Interval", Class::Opaque),
+    ("numpy.random._mt19937", "MT19937", Class::Opaque),
+    ("numpy.random._pcg64", "PCG64", Class::Opaque),
+    ("numpy.random.mtrand", "RandomState", Class::Opaque),
+    ("numpy.random._generator", "Generator", Class::Opaque),
+];
+
+/// Cython kernels of the >= 1.4 losses, pickled as instances of these classes.
+const CYTHON_LOSS_MODULE: &str = "sklearn._loss._loss";
+
+/// Pickling helpers that only ever rebuild inert state.
+const INERT_CONSTRUCTORS: &[(&str, &str)] = &[
+    ("numpy.random._pickle", "__randomstate_ctor"),
+    ("numpy.random._pickle", "__bit_generator_ctor"),
+    ("numpy.random._pickle", "__generator_ctor"),
 ];
 
 /// Resolve `module.name` against the allow-list. `offset` is the byte offset of the opcode that
@@ -83,13 +274,20 @@ pub fn resolve(module: &str, name: &str, offset: usize) -> Result<Global> {
             Some(Global::CopyregReconstructor)
         }
         "object" if module == "builtins" || module == "__builtin__" => Some(Global::BuiltinsObject),
-        _ => ESTIMATORS
+        _ if module == CYTHON_LOSS_MODULE && name.starts_with("Cy") => {
+            Some(Global::Class(Class::Opaque))
+        }
+        _ if module == CYTHON_LOSS_MODULE && name.starts_with("__pyx_unpickle_Cy") => {
+            Some(Global::InertConstructor)
+        }
+        _ if INERT_CONSTRUCTORS.contains(&(module, name)) => Some(Global::InertConstructor),
+        _ => CLASSES
             .iter()
             .find(|(m, n, _)| *m == module && *n == name)
-            .map(|(_, _, class)| Global::Estimator(*class)),
+            .map(|(_, _, class)| Global::Class(*class)),
     };
     found.ok_or_else(|| {
-        let hint = if ESTIMATORS.iter().any(|(_, n, _)| *n == name) {
+        let hint = if CLASSES.iter().any(|(_, n, _)| *n == name) {
             " (a supported class name, but from an unexpected module)"
         } else {
             ""
@@ -104,8 +302,9 @@ pub fn resolve(module: &str, name: &str, offset: usize) -> Result<Global> {
 
 /// A comma-separated list of the supported estimator classes, for error messages and docs.
 pub fn supported_estimators() -> String {
-    ESTIMATORS
+    CLASSES
         .iter()
+        .filter(|(_, _, c)| c.is_estimator())
         .map(|(_, n, _)| *n)
         .collect::<Vec<_>>()
         .join(", ")

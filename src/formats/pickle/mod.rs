@@ -697,7 +697,7 @@ impl<'a> Vm<'a> {
                 let class = arg(0).and_then(|a| self.global_of(a));
                 let base = arg(1).and_then(|a| self.global_of(a));
                 match (class, base) {
-                    (Some(class @ Global::Estimator(_)), Some(Global::BuiltinsObject)) => self.alloc(Value::Object {
+                    (Some(class @ Global::Class(_)), Some(Global::BuiltinsObject)) => self.alloc(Value::Object {
                         class,
                         args: Vec::new(),
                         state: None,
@@ -705,7 +705,7 @@ impl<'a> Vm<'a> {
                     _ => Err(self.err("copyreg._reconstructor is only supported for allow-listed classes over object")),
                 }
             }
-            Global::Estimator(_) => self.alloc(Value::Object {
+            Global::Class(_) | Global::InertConstructor => self.alloc(Value::Object {
                 class: global,
                 args,
                 state: None,
@@ -718,7 +718,7 @@ impl<'a> Vm<'a> {
 
     fn new_object(&mut self, class: Id, args: Id) -> Result<Value> {
         match self.global_of(class) {
-            Some(class @ Global::Estimator(_)) => Ok(Value::Object {
+            Some(class @ Global::Class(_)) => Ok(Value::Object {
                 class,
                 args: self.tuple_items(args, "NEWOBJ arguments")?,
                 state: None,

@@ -527,6 +527,64 @@ impl NdArray {
     }
 }
 
+impl NdArray {
+    /// Raw bytes of field `name` of every record of a 1-D structured array (storage order).
+    fn field_bytes<'b>(
+        &'b self,
+        name: &str,
+    ) -> Result<(&'b Field, impl Iterator<Item = &'b [u8]> + 'b)> {
+        let fields = self.dtype.fields.as_ref().ok_or_else(|| {
+            Error::invalid_model(format!("expected a structured array with field {name:?}"))
+        })?;
+        let field = fields.iter().find(|f| f.name == name).ok_or_else(|| {
+            Error::invalid_model(format!("structured array has no field {name:?}"))
+        })?;
+        let ArrayData::Raw(bytes) = &self.data else {
+            return Err(Error::invalid_model("structured array without raw data"));
+        };
+        if self.shape.len() != 1 {
+            return Err(Error::invalid_model(format!(
+                "expected a 1-D record array, found shape {:?}",
+                self.shape
+            )));
+        }
+        let record = self.dtype.itemsize.max(1);
+        let (offset, size) = (field.offset, field.dtype.itemsize);
+        Ok((
+            field,
+            bytes
+                .chunks_exact(record)
+                .filter_map(move |r| r.get(offset..offset + size)),
+        ))
+    }
+
+    /// Field `name` of every record as f64 (numeric fields only).
+    pub fn field_f64(&self, name: &str) -> Result<Vec<f64>> {
+        let (field, records) = self.field_bytes(name)?;
+        let values: Vec<f64> = records.filter_map(|b| field.dtype.read_f64(b)).collect();
+        if values.len() != self.len() {
+            return Err(Error::invalid_model(format!(
+                "field {name:?} of dtype {} is not numeric",
+                field.dtype.describe()
+            )));
+        }
+        Ok(values)
+    }
+
+    /// Field `name` of every record as i64 (integer fields only).
+    pub fn field_i64(&self, name: &str) -> Result<Vec<i64>> {
+        let (field, records) = self.field_bytes(name)?;
+        let values: Vec<i64> = records.filter_map(|b| field.dtype.read_i64(b)).collect();
+        if values.len() != self.len() {
+            return Err(Error::invalid_model(format!(
+                "field {name:?} of dtype {} is not an integer",
+                field.dtype.describe()
+            )));
+        }
+        Ok(values)
+    }
+}
+
 /// numpy `U` data: UTF-32 code units, NUL-padded on the right.
 fn decode_utf32(bytes: &[u8], big_endian: bool) -> Result<String> {
     let mut out = String::new();

@@ -3,7 +3,8 @@
 
 use crate::core::ClassLabels;
 use crate::error::{Error, Result};
-use crate::formats::pickle::numpy::{Kind, NdArray};
+use crate::formats::pickle::globals::{Class, Global};
+use crate::formats::pickle::numpy::{ArrayData, Kind, NdArray};
 use crate::formats::pickle::value::{Arena, Id, Value};
 
 pub struct Attrs<'a> {
@@ -44,6 +45,14 @@ impl<'a> Attrs<'a> {
         Ok(Attrs { arena, dict, class })
     }
 
+    pub fn arena(&self) -> &'a Arena {
+        self.arena
+    }
+
+    pub fn class_name(&self) -> &'static str {
+        self.class
+    }
+
     pub fn get(&self, name: &str) -> Option<&'a Value> {
         self.arena
             .dict_get(self.dict, name)
@@ -63,7 +72,7 @@ impl<'a> Attrs<'a> {
         })
     }
 
-    fn array(&self, name: &str) -> Result<&'a NdArray> {
+    pub fn array(&self, name: &str) -> Result<&'a NdArray> {
         match self.require(name)? {
             Value::Array(a) => Ok(a),
             other => Err(self.error(
@@ -119,6 +128,92 @@ impl<'a> Attrs<'a> {
         match self.get("_sklearn_version") {
             Some(Value::Str(s)) => Some(s),
             _ => None,
+        }
+    }
+
+    /// A float (or int) attribute such as `learning_rate`.
+    pub fn float(&self, name: &str) -> Result<f64> {
+        match self.require(name)? {
+            Value::Float(f) => Ok(*f),
+            Value::Int(i) => Ok(*i as f64),
+            other => Err(self.error(name, format!("expected a number, found {}", other.kind()))),
+        }
+    }
+
+    /// `(major, minor)` of `_sklearn_version`, for the rules that changed between versions.
+    pub fn sklearn_version(&self) -> Option<(u32, u32)> {
+        let text = self.sklearn_version_string()?;
+        let mut parts = text.split('.');
+        let major = parts.next()?.parse().ok()?;
+        let digits: String = parts
+            .next()?
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        Some((major, digits.parse().ok()?))
+    }
+
+    /// Whether the file was written by scikit-learn at least `major.minor` (unknown: no).
+    pub fn at_least(&self, major: u32, minor: u32) -> bool {
+        self.sklearn_version().is_some_and(|v| v >= (major, minor))
+    }
+
+    /// A nested object of a known class, e.g. `init_` or `tree_`, with its attribute view.
+    pub fn object(&self, name: &str) -> Result<(Class, &'a Value)> {
+        match self.require(name)? {
+            value @ Value::Object {
+                class: Global::Class(class),
+                ..
+            } => Ok((*class, value)),
+            other => Err(self.error(name, format!("expected an object, found {}", other.kind()))),
+        }
+    }
+
+    /// The items of a list or object ndarray attribute, in C order.
+    pub fn items(&self, name: &str) -> Result<Vec<Id>> {
+        match self.require(name)? {
+            Value::List(items) | Value::Tuple(items) => Ok(items.clone()),
+            Value::Array(NdArray {
+                data: ArrayData::Objects(items),
+                ..
+            }) => Ok(items.clone()),
+            other => Err(self.error(
+                name,
+                format!("expected a list of estimators, found {}", other.kind()),
+            )),
+        }
+    }
+
+    /// View a nested object value (from [`Self::object`] or [`Self::items`]) as attributes.
+    pub fn nested(
+        &self,
+        value: &'a Value,
+        expected: &[Class],
+        what: &str,
+    ) -> Result<(Class, Attrs<'a>)> {
+        match value {
+            Value::Object {
+                class: Global::Class(class),
+                state,
+                ..
+            } if expected.contains(class) => {
+                Ok((*class, Attrs::new(self.arena, *state, class.name())?))
+            }
+            Value::Object {
+                class: Global::Class(class),
+                ..
+            } => Err(Error::new(
+                crate::error::ErrorCode::UnsupportedClass,
+                format!(
+                    "{}.{what} is a {}, which is not supported there",
+                    self.class,
+                    class.name()
+                ),
+            )),
+            other => Err(self.error(
+                what,
+                format!("expected an estimator, found {}", other.kind()),
+            )),
         }
     }
 

@@ -5,10 +5,11 @@
 
 mod attrs;
 mod linear;
+mod trees;
 
 use crate::core::{Estimator, Metadata, Model};
 use crate::error::{Error, Result};
-use crate::formats::pickle::globals::{EstimatorClass, Global};
+use crate::formats::pickle::globals::{Class, Global};
 use crate::formats::pickle::value::Value;
 use crate::formats::pickle::Document;
 use crate::limits::LoadLimits;
@@ -25,10 +26,14 @@ pub struct ImportContext<'a> {
 pub fn lower(doc: &Document, ctx: &ImportContext) -> Result<Model> {
     let (class, state) = match doc.arena.get(doc.root) {
         Value::Object {
-            class: Global::Estimator(class),
+            class: Global::Class(class),
             state,
             ..
-        } => (*class, *state),
+        } if class.is_estimator()
+            && !matches!(class, Class::DummyClassifier | Class::DummyRegressor) =>
+        {
+            (*class, *state)
+        }
         other => {
             return Err(Error::unsupported_class(format!(
                 "the pickle holds a {}, not a scikit-learn estimator",
@@ -37,20 +42,34 @@ pub fn lower(doc: &Document, ctx: &ImportContext) -> Result<Model> {
         }
     };
     let attrs = Attrs::new(&doc.arena, state, class.name())?;
-    let (estimator, module) = match class {
-        EstimatorClass::LinearRegression => (
-            Estimator::LinearRegressor(linear::linear_regression(&attrs, ctx)?),
-            "sklearn.linear_model._base",
-        ),
-        EstimatorClass::LogisticRegression => (
-            Estimator::LinearClassifier(linear::logistic_regression(&attrs, ctx)?),
-            "sklearn.linear_model._logistic",
-        ),
+    let estimator = match class {
+        Class::LinearRegression => {
+            Estimator::LinearRegressor(linear::linear_regression(&attrs, ctx)?)
+        }
+        Class::LogisticRegression => {
+            Estimator::LinearClassifier(linear::logistic_regression(&attrs, ctx)?)
+        }
+        Class::DecisionTreeClassifier
+        | Class::DecisionTreeRegressor
+        | Class::ExtraTreeClassifier
+        | Class::ExtraTreeRegressor
+        | Class::RandomForestClassifier
+        | Class::RandomForestRegressor
+        | Class::ExtraTreesClassifier
+        | Class::ExtraTreesRegressor => {
+            Estimator::AveragedTrees(trees::averaged(&attrs, class, ctx)?)
+        }
+        Class::GradientBoostingClassifier | Class::GradientBoostingRegressor => {
+            Estimator::BoostedTrees(trees::boosted(&attrs, class, ctx)?)
+        }
+        other => {
+            return Err(Error::unsupported_class(format!(
+                "a {} cannot be used as a model on its own",
+                other.name()
+            )))
+        }
     };
-    let n_features = match &estimator {
-        Estimator::LinearRegressor(m) => m.scores.n_features(),
-        Estimator::LinearClassifier(m) => m.scores.n_features(),
-    };
+    let n_features = model_n_features(&estimator);
     let (feature_names, from_source) = attrs.feature_names(n_features)?;
     let metadata = Metadata {
         name: class.name().to_owned(),
@@ -60,11 +79,20 @@ pub fn lower(doc: &Document, ctx: &ImportContext) -> Result<Model> {
             .sklearn_version_string()
             .unwrap_or("unknown")
             .to_owned(),
-        estimator_class: format!("{module}.{}", class.name()),
+        estimator_class: format!("{}.{}", class.module(), class.name()),
         source_format: ctx.source_format.clone(),
         feature_names,
         feature_names_from_source: from_source,
         created_unix_ms: ctx.created_unix_ms,
     };
     Model::new(metadata, estimator)
+}
+
+fn model_n_features(estimator: &Estimator) -> usize {
+    match estimator {
+        Estimator::LinearRegressor(m) => m.scores.n_features(),
+        Estimator::LinearClassifier(m) => m.scores.n_features(),
+        Estimator::AveragedTrees(m) => m.trees.n_features(),
+        Estimator::BoostedTrees(m) => m.trees.n_features(),
+    }
 }

@@ -1,0 +1,374 @@
+//! Tree ensembles: flat node arrays validated once, evaluated without recursion.
+//!
+//! All trees of a model live in one node array. A tree's nodes are contiguous and every child
+//! index is greater than its parent's, which the constructor checks: that single rule makes
+//! every traversal terminate (no cycles, no self-loops, nothing out of range), so evaluation can
+//! trust the data. Each tree adds its leaf's payload (`width` values) into the output columns
+//! starting at its column offset, in tree order, in f64 — the order the training libraries sum in,
+//! so results are bit-for-bit theirs.
+//!
+//! scikit-learn compares `f32(x) <= threshold` with f64 thresholds. Since `f32(x)` is an f32,
+//! that equals `f32(x) <= t32` where `t32` is the largest f32 not above the threshold, so nodes
+//! store f32 thresholds rounded down and compare in f32: exact, and half the memory.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// Marks a leaf in [`Node::feature`].
+const LEAF: u32 = u32::MAX;
+/// Rows evaluated together per tree, so a tree's nodes stay in cache across rows.
+const BLOCK_ROWS: usize = 64;
+
+/// One node (16 bytes). For a leaf, `feature == LEAF` and `left` is the leaf's payload index.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Node {
+    pub feature: u32,
+    pub threshold: f32,
+    pub left: u32,
+    pub right: u32,
+}
+
+impl Node {
+    pub fn leaf(payload: u32) -> Node {
+        Node {
+            feature: LEAF,
+            threshold: 0.0,
+            left: payload,
+            right: 0,
+        }
+    }
+
+    /// A split `f32(x[feature]) <= threshold` → left, with the f64 threshold rounded down to
+    /// f32 (see the module docs for why that is exact).
+    pub fn split(feature: u32, threshold: f64, left: u32, right: u32) -> Node {
+        Node {
+            feature,
+            threshold: f32_at_or_below(threshold),
+            left,
+            right,
+        }
+    }
+}
+
+/// The largest f32 that is `<= t` (NaN stays NaN and is rejected by validation).
+pub fn f32_at_or_below(t: f64) -> f32 {
+    let nearest = t as f32;
+    if f64::from(nearest) > t {
+        nearest.next_down()
+    } else {
+        nearest
+    }
+}
+
+/// Many trees whose leaf payloads are summed into output columns.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TreeEnsemble {
+    n_features: usize,
+    nodes: Vec<Node>,
+    /// Index of each tree's first node; tree `t` spans `roots[t]..roots[t+1]` (or the end).
+    roots: Vec<u32>,
+    /// First output column each tree adds into.
+    columns: Vec<u32>,
+    /// `width` values per leaf payload.
+    leaf_values: Vec<f64>,
+    width: usize,
+    n_outputs: usize,
+}
+
+/// Collects trees for a [`TreeEnsemble`].
+pub struct EnsembleBuilder {
+    ensemble: TreeEnsemble,
+}
+
+impl EnsembleBuilder {
+    pub fn new(n_features: usize, width: usize, n_outputs: usize) -> Self {
+        EnsembleBuilder {
+            ensemble: TreeEnsemble {
+                n_features,
+                nodes: Vec::new(),
+                roots: Vec::new(),
+                columns: Vec::new(),
+                leaf_values: Vec::new(),
+                width,
+                n_outputs,
+            },
+        }
+    }
+
+    /// The payload index the next [`Self::push_leaf_values`] call will get.
+    pub fn next_payload(&self) -> Result<u32> {
+        u32::try_from(self.ensemble.leaf_values.len() / self.ensemble.width.max(1))
+            .map_err(|_| Error::limit("more than 4 billion leaves"))
+    }
+
+    pub fn push_leaf_values(&mut self, values: &[f64]) -> Result<u32> {
+        if values.len() != self.ensemble.width {
+            return Err(Error::invalid_model(format!(
+                "leaf has {} values, expected {}",
+                values.len(),
+                self.ensemble.width
+            )));
+        }
+        let id = self.next_payload()?;
+        self.ensemble.leaf_values.extend_from_slice(values);
+        Ok(id)
+    }
+
+    /// Add one tree given as nodes with tree-local child indices; they are rebased here.
+    pub fn push_tree(&mut self, nodes: impl IntoIterator<Item = Node>, column: u32) -> Result<()> {
+        let base = u32::try_from(self.ensemble.nodes.len())
+            .map_err(|_| Error::limit("more than 4 billion tree nodes"))?;
+        self.ensemble.roots.push(base);
+        self.ensemble.columns.push(column);
+        for node in nodes {
+            let rebased = if node.feature == LEAF {
+                node
+            } else {
+                let shift = |i: u32| {
+                    i.checked_add(base)
+                        .ok_or_else(|| Error::limit("tree node index overflow"))
+                };
+                Node {
+                    left: shift(node.left)?,
+                    right: shift(node.right)?,
+                    ..node
+                }
+            };
+            self.ensemble.nodes.push(rebased);
+        }
+        Ok(())
+    }
+
+    pub fn finish(self) -> Result<TreeEnsemble> {
+        self.ensemble.validate()?;
+        Ok(self.ensemble)
+    }
+}
+
+impl TreeEnsemble {
+    pub fn n_features(&self) -> usize {
+        self.n_features
+    }
+    pub fn n_trees(&self) -> usize {
+        self.roots.len()
+    }
+    pub fn n_nodes(&self) -> usize {
+        self.nodes.len()
+    }
+    pub fn n_outputs(&self) -> usize {
+        self.n_outputs
+    }
+
+    fn tree_range(&self, t: usize) -> (usize, usize) {
+        let start = self.roots.get(t).map_or(0, |&r| r as usize);
+        let end = self
+            .roots
+            .get(t + 1)
+            .map_or(self.nodes.len(), |&r| r as usize);
+        (start, end)
+    }
+
+    /// Check every invariant evaluation relies on; called on construction and after decoding a
+    /// bundle. Errors name the tree and node.
+    pub(crate) fn validate(&self) -> Result<()> {
+        let bad = |t: usize, i: usize, what: String| {
+            Error::invalid_model(format!("tree {t}, node {i}: {what}"))
+        };
+        if self.width == 0 || self.roots.is_empty() || self.columns.len() != self.roots.len() {
+            return Err(Error::invalid_model(
+                "tree ensemble has no trees or inconsistent tree tables",
+            ));
+        }
+        if self.leaf_values.len() % self.width != 0 {
+            return Err(Error::invalid_model(
+                "leaf table is not a whole number of leaves",
+            ));
+        }
+        let n_payloads = self.leaf_values.len() / self.width;
+        if let Some(i) = self.leaf_values.iter().position(|v| !v.is_finite()) {
+            return Err(Error::invalid_model(format!(
+                "leaf value {i} is not finite"
+            )));
+        }
+        for t in 0..self.roots.len() {
+            let (start, end) = self.tree_range(t);
+            if start >= end || end > self.nodes.len() {
+                return Err(Error::invalid_model(format!(
+                    "tree {t} has no nodes or overlaps the next tree"
+                )));
+            }
+            let column = self.columns.get(t).copied().unwrap_or(u32::MAX) as usize;
+            if column
+                .checked_add(self.width)
+                .is_none_or(|e| e > self.n_outputs)
+            {
+                return Err(Error::invalid_model(format!(
+                    "tree {t} writes past the {} output columns",
+                    self.n_outputs
+                )));
+            }
+            for i in start..end {
+                let Some(node) = self.nodes.get(i) else { break };
+                if node.feature == LEAF {
+                    if node.left as usize >= n_payloads {
+                        return Err(bad(
+                            t,
+                            i - start,
+                            format!("leaf payload {} out of range", node.left),
+                        ));
+                    }
+                    continue;
+                }
+                if node.feature as usize >= self.n_features {
+                    return Err(bad(
+                        t,
+                        i - start,
+                        format!(
+                            "feature {} but the model has {} features",
+                            node.feature, self.n_features
+                        ),
+                    ));
+                }
+                if node.threshold.is_nan() {
+                    return Err(bad(t, i - start, "threshold is NaN".into()));
+                }
+                for child in [node.left as usize, node.right as usize] {
+                    // Children strictly after their parent and inside the tree: acyclic and terminating.
+                    if child <= i || child >= end {
+                        return Err(bad(
+                            t,
+                            i - start,
+                            format!(
+                                "child {} points backwards, to itself or outside the tree",
+                                child as i64 - start as i64
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The payload index of the leaf `row` reaches in tree `t`.
+    #[inline]
+    fn leaf(&self, t: usize, row: &[f32]) -> usize {
+        let mut i = self.roots.get(t).map_or(0, |&r| r as usize);
+        // Validation guarantees each step moves strictly forward inside the tree, so this ends.
+        while let Some(node) = self.nodes.get(i) {
+            if node.feature == LEAF {
+                return node.left as usize;
+            }
+            let x = row.get(node.feature as usize).copied().unwrap_or(f32::NAN);
+            i = if x <= node.threshold {
+                node.left
+            } else {
+                node.right
+            } as usize;
+        }
+        0
+    }
+
+    /// Sum the leaf payloads of every tree into `out` (`n_rows × n_outputs`, pre-filled with the
+    /// base values), for rows already cast to f32 (`n_rows × n_features`).
+    pub fn accumulate(&self, rows_f32: &[f32], out: &mut [f64]) {
+        let nf = self.n_features.max(1);
+        let no = self.n_outputs.max(1);
+        for (block_x, block_out) in rows_f32
+            .chunks(BLOCK_ROWS * nf)
+            .zip(out.chunks_mut(BLOCK_ROWS * no))
+        {
+            for t in 0..self.roots.len() {
+                let column = self.columns.get(t).copied().unwrap_or(0) as usize;
+                for (row, row_out) in block_x.chunks_exact(nf).zip(block_out.chunks_exact_mut(no)) {
+                    let payload = self.leaf(t, row) * self.width;
+                    if let (Some(values), Some(dst)) = (
+                        self.leaf_values.get(payload..payload + self.width),
+                        row_out.get_mut(column..column + self.width),
+                    ) {
+                        for (o, v) in dst.iter_mut().zip(values) {
+                            *o += v;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Leaf payload index per tree for each row (`n_rows × n_trees`), for `apply`.
+    pub fn leaves(&self, rows_f32: &[f32]) -> Vec<u32> {
+        let nf = self.n_features.max(1);
+        rows_f32
+            .chunks_exact(nf)
+            .flat_map(|row| (0..self.roots.len()).map(move |t| self.leaf(t, row) as u32))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn rounding_thresholds_down_to_f32_is_exact() {
+        for t in [
+            0.800000011920929f64,
+            0.1,
+            -0.1,
+            1e-40,
+            3.4e38,
+            -3.5e38,
+            2.5,
+            1.0 / 3.0,
+        ] {
+            let t32 = f32_at_or_below(t);
+            assert!(f64::from(t32) <= t);
+            for x in [t32, t32.next_up(), t32.next_down(), t as f32] {
+                assert_eq!(f64::from(x) <= t, x <= t32, "t={t:e} x={x:e}");
+            }
+        }
+    }
+
+    fn stump(left: u32, right: u32) -> Vec<Node> {
+        vec![
+            Node::split(0, 0.5, left, right),
+            Node::leaf(0),
+            Node::leaf(1),
+        ]
+    }
+
+    #[test]
+    fn cycles_and_out_of_range_children_are_rejected() {
+        for (l, r) in [(0, 2), (1, 1 + 5), (2, 0)] {
+            let mut b = EnsembleBuilder::new(1, 1, 1);
+            b.push_leaf_values(&[1.0]).unwrap();
+            b.push_leaf_values(&[2.0]).unwrap();
+            b.push_tree(stump(l, r), 0).unwrap();
+            let err = b.finish().unwrap_err();
+            assert!(err.message().contains("points backwards"), "{err}");
+        }
+        let mut b = EnsembleBuilder::new(1, 1, 1);
+        b.push_leaf_values(&[1.0]).unwrap();
+        b.push_tree(
+            vec![Node::split(3, 0.5, 1, 2), Node::leaf(0), Node::leaf(0)],
+            0,
+        )
+        .unwrap();
+        assert!(b.finish().unwrap_err().message().contains("feature 3"));
+    }
+
+    #[test]
+    fn sums_in_tree_order() {
+        let mut b = EnsembleBuilder::new(1, 1, 1);
+        b.push_leaf_values(&[1.0]).unwrap();
+        b.push_leaf_values(&[10.0]).unwrap();
+        b.push_tree(stump(1, 2), 0).unwrap();
+        b.push_tree(stump(1, 2), 0).unwrap();
+        let e = b.finish().unwrap();
+        let mut out = vec![0.5, 0.5];
+        e.accumulate(&[0.5, 0.6], &mut out);
+        assert_eq!(out, [2.5, 20.5]);
+    }
+}

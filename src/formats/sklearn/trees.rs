@@ -1,0 +1,385 @@
+//! scikit-learn decision trees, forests, extra trees and gradient boosting, 1.0 to 1.9.
+//!
+//! Version facts used here (formats.md §3): the node record gained `missing_go_to_left` in 1.3
+//! (fields are read by name, so both layouts work); classifier leaves hold weighted counts up to
+//! 1.3 (normalised per tree at predict time) and fractions from 1.4; gradient boosting's init
+//! and link changed in 1.4.
+
+use super::attrs::Attrs;
+use super::ImportContext;
+use crate::core::model::ClassLabels;
+use crate::core::tree_models::{AveragedTrees, BoostLink, BoostedTrees};
+use crate::core::trees::{EnsembleBuilder, Node};
+use crate::error::{Error, ErrorCode, Result};
+use crate::formats::pickle::globals::{Class, LossKind};
+use crate::formats::pickle::value::Value;
+
+/// The arrays of one fitted `sklearn.tree._tree.Tree`.
+struct SkTree {
+    left: Vec<i64>,
+    right: Vec<i64>,
+    feature: Vec<i64>,
+    threshold: Vec<f64>,
+    /// `node_count × n_outputs × max_classes`, C order.
+    values: Vec<f64>,
+    value_width: usize,
+}
+
+fn read_tree(owner: &Attrs, n_features: usize) -> Result<SkTree> {
+    let (_, tree) = owner.object("tree_")?;
+    let ctx = |e: Error| e.context(format!("{}.tree_", owner.class_name()));
+    let (_, attrs) = owner.nested(tree, &[Class::Tree], "tree_")?;
+    let nodes = attrs.array("nodes").map_err(ctx)?;
+    let node_count = nodes.len();
+    let left = nodes.field_i64("left_child").map_err(ctx)?;
+    let right = nodes.field_i64("right_child").map_err(ctx)?;
+    let feature = nodes.field_i64("feature").map_err(ctx)?;
+    let threshold = nodes.field_f64("threshold").map_err(ctx)?;
+    let values_array = attrs.array("values").map_err(ctx)?;
+    let (n_outputs, width) = match values_array.shape.as_slice() {
+        [n, o, w] if *n == node_count => (*o, *w),
+        other => {
+            return Err(ctx(Error::invalid_model(format!(
+                "values has shape {other:?} for {node_count} nodes"
+            ))))
+        }
+    };
+    if n_outputs != 1 {
+        return Err(Error::new(
+            ErrorCode::UnsupportedVersion,
+            format!(
+                "{}: multi-output trees ({n_outputs} outputs) are not supported yet",
+                owner.class_name()
+            ),
+        ));
+    }
+    if let Value::Object { args, .. } = tree {
+        if let Some(Value::Int(declared)) = args.first().map(|id| attrs.arena().get(*id)) {
+            if usize::try_from(*declared).ok() != Some(n_features) {
+                return Err(ctx(Error::invalid_model(format!(
+                    "tree was built for {declared} features, the estimator says {n_features}"
+                ))));
+            }
+        }
+    }
+    let values = values_array.to_f64(attrs.arena()).map_err(ctx)?;
+    Ok(SkTree {
+        left,
+        right,
+        feature,
+        threshold,
+        values,
+        value_width: width,
+    })
+}
+
+fn index(v: i64, what: &str, node: usize) -> Result<u32> {
+    u32::try_from(v)
+        .map_err(|_| Error::invalid_model(format!("node {node}: {what} {v} is out of range")))
+}
+
+/// Append one scikit-learn tree; `payload(leaf_values)` turns a leaf's value row into its payload.
+fn push_tree(
+    builder: &mut EnsembleBuilder,
+    tree: &SkTree,
+    column: u32,
+    payload: impl Fn(&[f64]) -> Vec<f64>,
+) -> Result<()> {
+    let mut nodes = Vec::with_capacity(tree.left.len());
+    for i in 0..tree.left.len() {
+        let (l, r) = (tree.left[i], tree.right[i]);
+        if l == -1 {
+            let row = tree
+                .values
+                .get(i * tree.value_width..(i + 1) * tree.value_width)
+                .ok_or_else(|| Error::invalid_model(format!("node {i}: no value row")))?;
+            nodes.push(Node::leaf(builder.push_leaf_values(&payload(row))?));
+        } else {
+            let feature = tree.feature.get(i).copied().unwrap_or(-1);
+            let threshold = tree.threshold.get(i).copied().unwrap_or(f64::NAN);
+            nodes.push(Node::split(
+                index(feature, "feature", i)?,
+                threshold,
+                index(l, "left child", i)?,
+                index(r, "right child", i)?,
+            ));
+        }
+    }
+    builder.push_tree(nodes, column)
+}
+
+fn n_features(attrs: &Attrs, ctx: &ImportContext) -> Result<usize> {
+    let n = usize::try_from(attrs.int("n_features_in_")?)
+        .map_err(|_| Error::invalid_model("n_features_in_ is negative"))?;
+    ctx.limits
+        .check("number of features", ctx.limits.max_features, n)?;
+    Ok(n)
+}
+
+const TREE_CLASSIFIERS: &[Class] = &[Class::DecisionTreeClassifier, Class::ExtraTreeClassifier];
+const TREE_REGRESSORS: &[Class] = &[Class::DecisionTreeRegressor, Class::ExtraTreeRegressor];
+
+/// A single tree or a forest: the estimators to average, and whether it classifies.
+pub fn averaged(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<AveragedTrees> {
+    let nf = n_features(attrs, ctx)?;
+    let is_classifier = matches!(
+        class,
+        Class::DecisionTreeClassifier
+            | Class::ExtraTreeClassifier
+            | Class::RandomForestClassifier
+            | Class::ExtraTreesClassifier
+    );
+    let classes = if is_classifier {
+        Some(attrs.classes(ctx.limits.max_classes)?)
+    } else {
+        None
+    };
+    let n_classes = classes.as_ref().map_or(1, ClassLabels::len);
+    // Up to 1.3 classifier leaves hold weighted counts, which predict_proba normalises per tree.
+    let normalise = is_classifier && !attrs.at_least(1, 4);
+    let payload = |row: &[f64]| -> Vec<f64> {
+        let mut p: Vec<f64> = row.iter().take(n_classes).copied().collect();
+        if normalise {
+            let sum: f64 = p.iter().sum();
+            let normalizer = if sum == 0.0 { 1.0 } else { sum };
+            p.iter_mut().for_each(|v| *v /= normalizer);
+        }
+        p
+    };
+    let mut builder = EnsembleBuilder::new(nf, n_classes, n_classes);
+    let single = matches!(
+        class,
+        Class::DecisionTreeClassifier
+            | Class::DecisionTreeRegressor
+            | Class::ExtraTreeClassifier
+            | Class::ExtraTreeRegressor
+    );
+    let mut count = 0usize;
+    let expected = if is_classifier {
+        TREE_CLASSIFIERS
+    } else {
+        TREE_REGRESSORS
+    };
+    let mut add = |tree_attrs: &Attrs| -> Result<()> {
+        let tree = read_tree(tree_attrs, nf)?;
+        if tree.value_width < n_classes {
+            return Err(Error::invalid_model(format!(
+                "tree has {} class columns but the model has {n_classes} classes",
+                tree.value_width
+            )));
+        }
+        push_tree(&mut builder, &tree, 0, payload)
+    };
+    if single {
+        add(attrs)?;
+        count = 1;
+    } else {
+        for (i, id) in attrs.items("estimators_")?.into_iter().enumerate() {
+            let (_, tree_attrs) = attrs.nested(attrs.arena().get(id), expected, "estimators_")?;
+            add(&tree_attrs).map_err(|e| e.context(format!("estimators_[{i}]")))?;
+            count += 1;
+        }
+    }
+    let trees = builder
+        .finish()
+        .map_err(|e| e.context(attrs.class_name()))?;
+    let model = AveragedTrees {
+        trees,
+        classes,
+        divisor: count as f64,
+    };
+    model.validate()?;
+    Ok(model)
+}
+
+/// The loss class of a gradient-boosting model (`_loss` from 1.1, `loss_` in 1.0).
+fn loss_kind(attrs: &Attrs) -> Result<LossKind> {
+    let name = if attrs.get("_loss").is_some() {
+        "_loss"
+    } else {
+        "loss_"
+    };
+    match attrs.object(name)? {
+        (Class::Loss(kind), _) => Ok(kind),
+        (other, _) => Err(Error::new(
+            ErrorCode::UnsupportedClass,
+            format!(
+                "{}.{name} is a {}, not a known loss",
+                attrs.class_name(),
+                other.name()
+            ),
+        )),
+    }
+}
+
+pub fn boosted(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<BoostedTrees> {
+    let nf = n_features(attrs, ctx)?;
+    let is_classifier = class == Class::GradientBoostingClassifier;
+    let classes = if is_classifier {
+        Some(attrs.classes(ctx.limits.max_classes)?)
+    } else {
+        None
+    };
+    let n_classes = classes.as_ref().map_or(0, ClassLabels::len);
+    let k = if n_classes > 2 { n_classes } else { 1 };
+    let kind = loss_kind(attrs)?;
+    let new_rules = attrs.at_least(1, 4);
+    let link = match (is_classifier, kind) {
+        (
+            false,
+            LossKind::SquaredError | LossKind::AbsoluteError | LossKind::Huber | LossKind::Quantile,
+        ) => None,
+        (true, LossKind::Binomial) if k == 1 => Some(BoostLink::Logit {
+            half: false,
+            argmax_proba: !new_rules,
+        }),
+        (true, LossKind::Exponential) if k == 1 => Some(BoostLink::Logit {
+            half: true,
+            argmax_proba: false,
+        }),
+        (true, LossKind::Multinomial) if k > 1 => Some(if new_rules {
+            BoostLink::Softmax
+        } else {
+            BoostLink::ExpMinusLogSumExp
+        }),
+        (_, other) => {
+            return Err(Error::invalid_model(format!(
+                "{}: loss {other:?} does not fit a model with {n_classes} classes",
+                attrs.class_name()
+            )))
+        }
+    };
+    let learning_rate = attrs.float("learning_rate")?;
+    let init = init_raw(attrs, kind, k, new_rules)?;
+
+    let stages = attrs.array("estimators_")?;
+    let (n_stages, width) = match stages.shape.as_slice() {
+        [m, w] => (*m, *w),
+        other => {
+            return Err(Error::invalid_model(format!(
+                "estimators_ has shape {other:?}, expected (n_stages, K)"
+            )))
+        }
+    };
+    if width != k {
+        return Err(Error::invalid_model(format!(
+            "estimators_ has {width} trees per stage, expected {k}"
+        )));
+    }
+    let mut builder = EnsembleBuilder::new(nf, 1, k);
+    for (i, id) in attrs.items("estimators_")?.into_iter().enumerate() {
+        let (_, tree_attrs) =
+            attrs.nested(attrs.arena().get(id), TREE_REGRESSORS, "estimators_")?;
+        let tree = read_tree(&tree_attrs, nf)
+            .map_err(|e| e.context(format!("estimators_[{}, {}]", i / k, i % k)))?;
+        // scikit-learn adds `learning_rate * value`: the same product, computed once here.
+        let column = u32::try_from(i % k).map_err(|_| Error::limit("too many classes"))?;
+        push_tree(&mut builder, &tree, column, |row| {
+            vec![learning_rate * row.first().copied().unwrap_or(f64::NAN)]
+        })?;
+    }
+    if n_stages == 0 {
+        return Err(Error::invalid_model(format!(
+            "{} has no fitted stages",
+            attrs.class_name()
+        )));
+    }
+    let model = BoostedTrees {
+        trees: builder.finish()?,
+        init,
+        classes,
+        link,
+    };
+    model.validate()?;
+    Ok(model)
+}
+
+/// The constant raw score the boosting starts from, as scikit-learn computes it from `init_`.
+fn init_raw(attrs: &Attrs, kind: LossKind, k: usize, new_rules: bool) -> Result<Vec<f64>> {
+    if let Some(Value::Str(s)) = attrs.get("init_") {
+        return if s == "zero" {
+            Ok(vec![0.0; k])
+        } else {
+            Err(Error::invalid_model(format!(
+                "{}.init_ is the string {s:?}",
+                attrs.class_name()
+            )))
+        };
+    }
+    let (class, init) = attrs.object("init_")?;
+    let (_, dummy) = attrs.nested(
+        init,
+        &[Class::DummyClassifier, Class::DummyRegressor],
+        "init_",
+    )?;
+    match class {
+        Class::DummyRegressor => {
+            let constant = dummy.f64_array("constant_")?;
+            match constant.values.as_slice() {
+                [c] => Ok(vec![*c]),
+                other => Err(Error::invalid_model(format!(
+                    "init_.constant_ has {} values",
+                    other.len()
+                ))),
+            }
+        }
+        Class::DummyClassifier => {
+            let strategy = dummy
+                .opt_str("_strategy")?
+                .or(dummy.opt_str("strategy")?)
+                .unwrap_or("prior");
+            if strategy != "prior" {
+                return Err(Error::new(
+                    ErrorCode::UnsupportedVersion,
+                    format!("init_ DummyClassifier strategy {strategy:?} is not supported"),
+                ));
+            }
+            let prior = dummy.f64_array("class_prior_")?.values;
+            // ≥ 1.4 clips with float64 eps; ≤ 1.3 with float32 eps (and 1 - eps computed in float32).
+            let (lo, hi) = if new_rules {
+                (f64::EPSILON, 1.0 - f64::EPSILON)
+            } else {
+                (f64::from(f32::EPSILON), f64::from(1.0f32 - f32::EPSILON))
+            };
+            let logit = |p: f64| (p / (1.0 - p)).ln();
+            match kind {
+                LossKind::Binomial | LossKind::Exponential => {
+                    let p = prior
+                        .get(1)
+                        .copied()
+                        .ok_or_else(|| Error::invalid_model("init_ prior has no positive class"))?
+                        .clamp(lo, hi);
+                    let raw = logit(p);
+                    Ok(vec![if kind == LossKind::Exponential {
+                        0.5 * raw
+                    } else {
+                        raw
+                    }])
+                }
+                LossKind::Multinomial => {
+                    if prior.len() != k {
+                        return Err(Error::invalid_model(format!(
+                            "init_ has {} class priors for {k} classes",
+                            prior.len()
+                        )));
+                    }
+                    let p: Vec<f64> = prior.iter().map(|v| v.clamp(lo, hi)).collect();
+                    if new_rules {
+                        // Symmetric multinomial logit: log(p / gmean(p)), gmean = exp(mean(log p)).
+                        let gmean = (p.iter().map(|v| v.ln()).sum::<f64>() / k as f64).exp();
+                        Ok(p.iter().map(|v| (v / gmean).ln()).collect())
+                    } else {
+                        Ok(p.iter().map(|v| v.ln()).collect())
+                    }
+                }
+                other => Err(Error::invalid_model(format!(
+                    "classifier with regression loss {other:?}"
+                ))),
+            }
+        }
+        _ => Err(Error::new(
+            ErrorCode::UnsupportedClass,
+            "init_ estimator is not supported",
+        )),
+    }
+}
