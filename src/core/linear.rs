@@ -11,7 +11,9 @@ use crate::error::{Error, Result};
 /// Weights of `n_scores` linear functions of `n_features` inputs.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LinearScores {
-    /// `n_scores × n_features`, row-major (one row per output / class score).
+    /// Feature-major: `weights[j * n_scores + k]` is feature `j`'s weight in score `k`, so one
+    /// pass over a row updates every score (vectorisable across scores, summation order per
+    /// score unchanged).
     weights: Vec<f64>,
     /// One per score.
     intercepts: Vec<f64>,
@@ -19,14 +21,25 @@ pub struct LinearScores {
 }
 
 impl LinearScores {
-    /// Validate shapes and values: every weight and intercept finite, sizes consistent.
-    pub fn new(weights: Vec<f64>, intercepts: Vec<f64>, n_features: usize) -> Result<Self> {
-        let scores = LinearScores {
-            weights,
+    /// From score-major weights (`n_scores × n_features`, like scikit-learn's `coef_`).
+    /// Validates shapes and values: every weight and intercept finite, sizes consistent.
+    pub fn new(score_major: Vec<f64>, intercepts: Vec<f64>, n_features: usize) -> Result<Self> {
+        let k = intercepts.len();
+        let mut scores = LinearScores {
+            weights: score_major,
             intercepts,
             n_features,
         };
         scores.validate()?;
+        let mut feature_major = vec![0.0; scores.weights.len()];
+        for (s, row) in scores.weights.chunks_exact(n_features.max(1)).enumerate() {
+            for (j, w) in row.iter().enumerate() {
+                if let Some(slot) = feature_major.get_mut(j * k + s) {
+                    *slot = *w;
+                }
+            }
+        }
+        scores.weights = feature_major;
         Ok(scores)
     }
 
@@ -42,10 +55,7 @@ impl LinearScores {
         }
         if let Some(i) = self.weights.iter().position(|w| !w.is_finite()) {
             return Err(Error::invalid_model(format!(
-                "coefficient {} (output {}, feature {}) is not finite",
-                i,
-                i / self.n_features.max(1),
-                i % self.n_features.max(1)
+                "coefficient {i} is not finite"
             )));
         }
         if let Some(i) = self.intercepts.iter().position(|b| !b.is_finite()) {
@@ -65,15 +75,43 @@ impl LinearScores {
     /// Write the scores of one row into `out` (length `n_scores`).
     #[inline]
     pub fn score_row(&self, row: &[f64], out: &mut [f64]) {
-        let rows = self.weights.chunks_exact(self.n_features.max(1));
-        for ((slot, weights), intercept) in out.iter_mut().zip(rows).zip(&self.intercepts) {
-            let mut dot = 0.0;
-            for (x, w) in row.iter().zip(weights) {
-                dot += x * w;
+        let k = self.intercepts.len();
+        if let ([slot], [intercept]) = (&mut *out, self.intercepts.as_slice()) {
+            *slot = dot(row, &self.weights) + intercept;
+            return;
+        }
+        out.iter_mut().for_each(|o| *o = 0.0);
+        for (x, weights) in row.iter().zip(self.weights.chunks_exact(k.max(1))) {
+            for (o, w) in out.iter_mut().zip(weights) {
+                *o += x * w;
             }
-            *slot = dot + intercept;
+        }
+        for (o, b) in out.iter_mut().zip(&self.intercepts) {
+            *o += b;
         }
     }
+}
+
+/// Dot product with four independent partial sums: breaks the add-latency chain (and lets the
+/// compiler use SIMD) at the cost of a summation order that differs from a sequential loop by a
+/// few ulp — BLAS, which scikit-learn uses, has its own order anyway.
+#[inline]
+fn dot(x: &[f64], w: &[f64]) -> f64 {
+    let n = x.len().min(w.len());
+    let (x, w) = (&x[..n], &w[..n]);
+    let mut acc = [0.0f64; 4];
+    let mut xs = x.chunks_exact(4);
+    let mut ws = w.chunks_exact(4);
+    for (xc, wc) in (&mut xs).zip(&mut ws) {
+        for k in 0..4 {
+            acc[k] += xc[k] * wc[k];
+        }
+    }
+    let mut tail = 0.0;
+    for (a, b) in xs.remainder().iter().zip(ws.remainder()) {
+        tail += a * b;
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }
 
 /// The logistic function, as scipy's `expit`: `1 / (1 + exp(-x))`.

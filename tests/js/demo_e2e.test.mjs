@@ -101,6 +101,19 @@ test("logistic regression example: label and probability bars match scikit-learn
   await page.screenshot({ path: join(root, "target/e2e/demo-logistic.png"), fullPage: true });
 });
 
+test("gradient boosting example: label and probabilities match scikit-learn", async () => {
+  const expected = fixture("sk19/tree_gb_classifier_binary");
+  await page.click("button[data-example=tree_gb_classifier_binary]");
+  await page.waitForFunction(() => /gradient_boosting/.test(document.querySelector("#status").textContent));
+  assert.match(await page.textContent("#facts"), /GradientBoostingClassifier/);
+  for (const k of [2, 45, 60]) {
+    await fillRow(expected.X[k]);
+    assert.equal(Number(await shownValue()), expected.predict[k], `row ${k} label`);
+    const p1 = Number(await page.locator(".bar-row").nth(1).getAttribute("data-probability"));
+    close(p1, expected.predict_proba[k][1], `row ${k}`);
+  }
+});
+
 test("a picked file loads; a hostile file is refused with its code and the page keeps working", async () => {
   const expected = fixture("sk13/logreg_string_classes");
   await page.setInputFiles("#file-input", join(root, "tests/fixtures/sk13/logreg_string_classes.p2.pkl"));

@@ -1,0 +1,38 @@
+//! Time predict on a model file natively: `cargo run --release --example time_predict -- MODEL.pkl X.f64`
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+use std::time::Instant;
+use wasm_predict::core::Rows;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let model = wasm_predict::load(&std::fs::read(&args[1]).unwrap(), &Default::default()).unwrap();
+    let raw = std::fs::read(&args[2]).unwrap();
+    let x: Vec<f64> = raw
+        .chunks_exact(8)
+        .map(|b| f64::from_le_bytes(b.try_into().unwrap()))
+        .collect();
+    let rows = Rows::new(&x, model.n_features()).unwrap();
+    for (name, f) in [
+        (
+            "predict",
+            &(|| {
+                model.predict(&rows).unwrap();
+            }) as &dyn Fn(),
+        ),
+        ("predict_proba", &|| {
+            let _ = model.predict_proba(&rows);
+        }),
+    ] {
+        f();
+        let t = Instant::now();
+        for _ in 0..20 {
+            f();
+        }
+        let ms = t.elapsed().as_secs_f64() * 1000.0 / 20.0;
+        println!(
+            "{name}: {ms:.3} ms for {} rows ({:.0} rows/s)",
+            rows.n_rows(),
+            rows.n_rows() as f64 / ms * 1000.0
+        );
+    }
+}
