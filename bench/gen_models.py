@@ -170,6 +170,11 @@ def main(out_dir, smoke):
         os.makedirs(d, exist_ok=True)
         with open(os.path.join(d, "model.pkl"), "wb") as f:
             pickle.dump(model, f, protocol=4)
+        # joblib artefacts for the size table (wasm-predict reads pickle today; joblib is issue #3).
+        import joblib
+
+        joblib.dump(model, os.path.join(d, "model.joblib"))
+        joblib.dump(model, os.path.join(d, "model.joblib.z"), compress=3)
         meta = {"name": name, "title": title, "outputs": outputs, "n_rows": len(X_eval), "fit_s": fit_s,
                 "library": kind, "files": {"pickle": "model.pkl"}, "unsupported": {}}
         if kind == "frame":

@@ -2,6 +2,7 @@
 //   node bench/node_child.mjs WORK_DIR MODEL RUNTIME [--smoke]
 import { readFileSync, existsSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { gzipSync } from "node:zlib";
 import { createRequire } from "node:module";
 import { settings, measure, guarded, wasmPredictAdapter, ortAdapter, m2cgenAdapter } from "./harness.mjs";
 
@@ -30,7 +31,7 @@ async function main() {
     if (runtime === "wasm-predict (bundle)") {
       const m = wp.load(bytes); // throws "unsupported" for models the importer does not know yet
       bytes = m.toBundle();
-      bundleBytes = bytes.length;
+      bundleBytes = [bytes.length, gzipSync(bytes, { level: 9 }).length];
       m.free();
     }
     adapter = wasmPredictAdapter(wp, bytes, meta);
@@ -46,7 +47,7 @@ async function main() {
     throw new Error(`unknown runtime ${runtime}`);
   }
   const result = await measure(adapter, X, expected, meta, opts);
-  if (bundleBytes) result.bundle_bytes = bundleBytes;
+  if (bundleBytes) [result.bundle_bytes, result.bundle_gzip_bytes] = bundleBytes;
   return result;
 }
 

@@ -77,13 +77,15 @@ lines.push("", "![throughput ratios](ratios.svg)", "");
 lines.push("## Runtime download (what a browser fetches)", "", "| runtime | raw | gzip -9 |", "|---|---|---|");
 for (const [name, s] of runtimeSizes) lines.push(`| ${name} | ${kb(s.raw)} | ${kb(s.gz)} |`);
 lines.push("| m2cgen | the generated JS is the model: see artefacts | |", "");
+lines.push("Peak memory: Node only (each runtime measured in its own process: `maxRSS` minus that of an empty Node process); browsers expose no per-runtime figure.", "");
 
-lines.push("## Model artefacts", "", "| model | pickle | wasm-predict bundle | ONNX | m2cgen JS |", "|---|---|---|---|---|");
+lines.push("## Model artefacts", "", "| model | pickle | joblib | joblib compress=3 | wasm-predict bundle | ONNX | m2cgen JS |", "|---|---|---|---|---|---|---|");
 for (const m of index.models) {
   const f = (name) => (existsSync(join(work, m, name)) ? sizes([join(work, m, name)]) : null);
   const cell = (s) => (s ? `${kb(s.raw)} (gz ${kb(s.gz)})` : "—");
   const bundle = row(node, m, "wasm-predict (bundle)").bundle_bytes;
-  lines.push(`| ${m} | ${cell(f("model.pkl"))} | ${bundle ? kb(bundle) : "—"} | ${cell(f("model.onnx"))} | ${cell(f("model.m2cgen.js"))} |`);
+  const bundleGz = row(node, m, "wasm-predict (bundle)").bundle_gzip_bytes;
+  lines.push(`| ${m} | ${cell(f("model.pkl"))} | ${cell(f("model.joblib"))} | ${cell(f("model.joblib.z"))} | ${bundle ? `${kb(bundle)} (gz ${kb(bundleGz)})` : "—"} | ${cell(f("model.onnx"))} | ${cell(f("model.m2cgen.js"))} |`);
 }
 lines.push("");
 

@@ -154,6 +154,16 @@ impl Model {
         Ok(model)
     }
 
+    /// Rebuild derived evaluation tables and validate: what a decoded bundle needs.
+    pub(crate) fn prepare(&mut self) -> Result<()> {
+        match &mut self.estimator {
+            Estimator::AveragedTrees(m) => m.trees.prepare()?,
+            Estimator::BoostedTrees(m) => m.trees.prepare()?,
+            Estimator::LinearRegressor(_) | Estimator::LinearClassifier(_) => {}
+        }
+        self.validate()
+    }
+
     pub(crate) fn validate(&self) -> Result<()> {
         match &self.estimator {
             Estimator::LinearRegressor(m) => {

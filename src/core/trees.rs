@@ -63,7 +63,19 @@ pub fn f32_at_or_below(t: f64) -> f32 {
 
 /// Many trees whose leaf payloads are summed into output columns.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(from = "StoredEnsemble", into = "StoredEnsemble")]
 pub struct TreeEnsemble {
+    stored: StoredEnsemble,
+    /// The nodes rewritten for branch-free evaluation: each leaf becomes an absorbing node
+    /// (`x <= +inf` → itself), so `depth[t]` steps bring every row to its leaf.
+    eval: Vec<Node>,
+    /// Steps from the root to the deepest reachable leaf, per tree.
+    depth: Vec<u32>,
+}
+
+/// The serialized form: only what cannot be derived.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StoredEnsemble {
     n_features: usize,
     nodes: Vec<Node>,
     /// Index of each tree's first node; tree `t` spans `roots[t]..roots[t+1]` (or the end).
@@ -76,77 +88,7 @@ pub struct TreeEnsemble {
     n_outputs: usize,
 }
 
-/// Collects trees for a [`TreeEnsemble`].
-pub struct EnsembleBuilder {
-    ensemble: TreeEnsemble,
-}
-
-impl EnsembleBuilder {
-    pub fn new(n_features: usize, width: usize, n_outputs: usize) -> Self {
-        EnsembleBuilder {
-            ensemble: TreeEnsemble {
-                n_features,
-                nodes: Vec::new(),
-                roots: Vec::new(),
-                columns: Vec::new(),
-                leaf_values: Vec::new(),
-                width,
-                n_outputs,
-            },
-        }
-    }
-
-    /// The payload index the next [`Self::push_leaf_values`] call will get.
-    pub fn next_payload(&self) -> Result<u32> {
-        u32::try_from(self.ensemble.leaf_values.len() / self.ensemble.width.max(1))
-            .map_err(|_| Error::limit("more than 4 billion leaves"))
-    }
-
-    pub fn push_leaf_values(&mut self, values: &[f64]) -> Result<u32> {
-        if values.len() != self.ensemble.width {
-            return Err(Error::invalid_model(format!(
-                "leaf has {} values, expected {}",
-                values.len(),
-                self.ensemble.width
-            )));
-        }
-        let id = self.next_payload()?;
-        self.ensemble.leaf_values.extend_from_slice(values);
-        Ok(id)
-    }
-
-    /// Add one tree given as nodes with tree-local child indices; they are rebased here.
-    pub fn push_tree(&mut self, nodes: impl IntoIterator<Item = Node>, column: u32) -> Result<()> {
-        let base = u32::try_from(self.ensemble.nodes.len())
-            .map_err(|_| Error::limit("more than 4 billion tree nodes"))?;
-        self.ensemble.roots.push(base);
-        self.ensemble.columns.push(column);
-        for node in nodes {
-            let rebased = if node.feature == LEAF {
-                node
-            } else {
-                let shift = |i: u32| {
-                    i.checked_add(base)
-                        .ok_or_else(|| Error::limit("tree node index overflow"))
-                };
-                Node {
-                    left: shift(node.left)?,
-                    right: shift(node.right)?,
-                    ..node
-                }
-            };
-            self.ensemble.nodes.push(rebased);
-        }
-        Ok(())
-    }
-
-    pub fn finish(self) -> Result<TreeEnsemble> {
-        self.ensemble.validate()?;
-        Ok(self.ensemble)
-    }
-}
-
-impl TreeEnsemble {
+impl StoredEnsemble {
     pub fn n_features(&self) -> usize {
         self.n_features
     }
@@ -171,7 +113,7 @@ impl TreeEnsemble {
 
     /// Check every invariant evaluation relies on; called on construction and after decoding a
     /// bundle. Errors name the tree and node.
-    pub(crate) fn validate(&self) -> Result<()> {
+    fn validate(&self) -> Result<()> {
         let bad = |t: usize, i: usize, what: String| {
             Error::invalid_model(format!("tree {t}, node {i}: {what}"))
         };
@@ -250,6 +192,195 @@ impl TreeEnsemble {
         }
         Ok(())
     }
+}
+
+impl From<StoredEnsemble> for TreeEnsemble {
+    /// Derived tables are rebuilt by [`TreeEnsemble::prepare`], which validation runs.
+    fn from(stored: StoredEnsemble) -> Self {
+        TreeEnsemble {
+            stored,
+            eval: Vec::new(),
+            depth: Vec::new(),
+        }
+    }
+}
+
+impl From<TreeEnsemble> for StoredEnsemble {
+    fn from(ensemble: TreeEnsemble) -> Self {
+        ensemble.stored
+    }
+}
+
+impl std::ops::Deref for TreeEnsemble {
+    type Target = StoredEnsemble;
+    fn deref(&self) -> &StoredEnsemble {
+        &self.stored
+    }
+}
+
+/// Rows traversed together: independent chains of dependent loads that the CPU can overlap.
+const LANES: usize = 8;
+
+/// Collects trees for a [`TreeEnsemble`].
+pub struct EnsembleBuilder {
+    ensemble: StoredEnsemble,
+}
+
+impl EnsembleBuilder {
+    pub fn new(n_features: usize, width: usize, n_outputs: usize) -> Self {
+        EnsembleBuilder {
+            ensemble: StoredEnsemble {
+                n_features,
+                nodes: Vec::new(),
+                roots: Vec::new(),
+                columns: Vec::new(),
+                leaf_values: Vec::new(),
+                width,
+                n_outputs,
+            },
+        }
+    }
+
+    /// The payload index the next [`Self::push_leaf_values`] call will get.
+    pub fn next_payload(&self) -> Result<u32> {
+        u32::try_from(self.ensemble.leaf_values.len() / self.ensemble.width.max(1))
+            .map_err(|_| Error::limit("more than 4 billion leaves"))
+    }
+
+    pub fn push_leaf_values(&mut self, values: &[f64]) -> Result<u32> {
+        if values.len() != self.ensemble.width {
+            return Err(Error::invalid_model(format!(
+                "leaf has {} values, expected {}",
+                values.len(),
+                self.ensemble.width
+            )));
+        }
+        let id = self.next_payload()?;
+        self.ensemble.leaf_values.extend_from_slice(values);
+        Ok(id)
+    }
+
+    /// Add one tree given as nodes with tree-local child indices; they are rebased here.
+    pub fn push_tree(&mut self, nodes: impl IntoIterator<Item = Node>, column: u32) -> Result<()> {
+        let base = u32::try_from(self.ensemble.nodes.len())
+            .map_err(|_| Error::limit("more than 4 billion tree nodes"))?;
+        self.ensemble.roots.push(base);
+        self.ensemble.columns.push(column);
+        for node in nodes {
+            let rebased = if node.feature == LEAF {
+                node
+            } else {
+                let shift = |i: u32| {
+                    i.checked_add(base)
+                        .ok_or_else(|| Error::limit("tree node index overflow"))
+                };
+                Node {
+                    left: shift(node.left)?,
+                    right: shift(node.right)?,
+                    ..node
+                }
+            };
+            self.ensemble.nodes.push(rebased);
+        }
+        Ok(())
+    }
+
+    pub fn finish(self) -> Result<TreeEnsemble> {
+        let mut ensemble = TreeEnsemble::from(self.ensemble);
+        ensemble.prepare()?;
+        Ok(ensemble)
+    }
+}
+
+impl TreeEnsemble {
+    /// Validate, then build the evaluation tables. Runs after construction and after a bundle
+    /// is decoded (the decoder cannot trust the bytes).
+    pub(crate) fn prepare(&mut self) -> Result<()> {
+        self.stored.validate()?;
+        let mut eval = self.stored.nodes.clone();
+        let mut depth = Vec::with_capacity(self.stored.roots.len());
+        let mut node_depth = vec![u32::MAX; eval.len()];
+        for t in 0..self.stored.roots.len() {
+            let (start, end) = self.stored.tree_range(t);
+            let mut deepest = 0u32;
+            if let Some(d) = node_depth.get_mut(start) {
+                *d = 0;
+            }
+            // Children come after parents, so one forward pass sees every parent first.
+            for i in start..end {
+                let d = node_depth.get(i).copied().unwrap_or(u32::MAX);
+                let Some(node) = self.stored.nodes.get(i) else {
+                    break;
+                };
+                if d == u32::MAX {
+                    continue; // unreachable node: never visited
+                }
+                if node.feature == LEAF {
+                    deepest = deepest.max(d);
+                    if let Some(e) = eval.get_mut(i) {
+                        let me =
+                            u32::try_from(i).map_err(|_| Error::limit("too many tree nodes"))?;
+                        *e = Node {
+                            feature: 0,
+                            threshold: f32::INFINITY,
+                            left: me,
+                            right: me,
+                        };
+                    }
+                } else {
+                    for child in [node.left, node.right] {
+                        if let Some(cd) = node_depth.get_mut(child as usize) {
+                            *cd = d + 1;
+                        }
+                    }
+                }
+            }
+            depth.push(deepest);
+        }
+        self.eval = eval;
+        self.depth = depth;
+        Ok(())
+    }
+
+    /// The leaf payloads `LANES` rows reach in tree `t` (rows: `LANES × n_features` f32s).
+    #[inline]
+    fn leaves_lanes(&self, t: usize, rows: &[f32], nf: usize, out: &mut [usize; LANES]) {
+        let root = self.roots.get(t).map_or(0, |&r| r as usize);
+        let mut idx = [root; LANES];
+        let steps = self.depth.get(t).copied().unwrap_or(0);
+        for _ in 0..steps {
+            for (lane, i) in idx.iter_mut().enumerate() {
+                if let Some(node) = self.eval.get(*i) {
+                    let x = rows
+                        .get(lane * nf + node.feature as usize)
+                        .copied()
+                        .unwrap_or(0.0);
+                    *i = if x <= node.threshold {
+                        node.left
+                    } else {
+                        node.right
+                    } as usize;
+                }
+            }
+        }
+        for (o, i) in out.iter_mut().zip(idx) {
+            *o = self.stored.nodes.get(i).map_or(0, |n| n.left as usize);
+        }
+    }
+
+    /// Validation plus the check that the evaluation tables exist (a decoded bundle must go
+    /// through [`Self::prepare`] first).
+    pub(crate) fn validate(&self) -> Result<()> {
+        self.stored.validate()?;
+        if self.eval.len() != self.stored.nodes.len() || self.depth.len() != self.stored.roots.len()
+        {
+            return Err(Error::new(
+                crate::error::ErrorCode::Internal,
+                "tree ensemble used before prepare()",
+            ));
+        }
+        Ok(())
+    }
 
     /// The payload index of the leaf `row` reaches in tree `t`.
     #[inline]
@@ -275,22 +406,39 @@ impl TreeEnsemble {
     pub fn accumulate(&self, rows_f32: &[f32], out: &mut [f64]) {
         let nf = self.n_features.max(1);
         let no = self.n_outputs.max(1);
+        let width = self.width;
+        let add = |payload: usize, row_out: &mut [f64], column: usize| {
+            let start = payload * width;
+            if let (Some(values), Some(dst)) = (
+                self.leaf_values.get(start..start + width),
+                row_out.get_mut(column..column + width),
+            ) {
+                for (o, v) in dst.iter_mut().zip(values) {
+                    *o += v;
+                }
+            }
+        };
         for (block_x, block_out) in rows_f32
             .chunks(BLOCK_ROWS * nf)
             .zip(out.chunks_mut(BLOCK_ROWS * no))
         {
             for t in 0..self.roots.len() {
                 let column = self.columns.get(t).copied().unwrap_or(0) as usize;
-                for (row, row_out) in block_x.chunks_exact(nf).zip(block_out.chunks_exact_mut(no)) {
-                    let payload = self.leaf(t, row) * self.width;
-                    if let (Some(values), Some(dst)) = (
-                        self.leaf_values.get(payload..payload + self.width),
-                        row_out.get_mut(column..column + self.width),
-                    ) {
-                        for (o, v) in dst.iter_mut().zip(values) {
-                            *o += v;
-                        }
+                let mut lanes_x = block_x.chunks_exact(LANES * nf);
+                let mut lanes_out = block_out.chunks_exact_mut(LANES * no);
+                for (x, o) in (&mut lanes_x).zip(&mut lanes_out) {
+                    let mut payloads = [0usize; LANES];
+                    self.leaves_lanes(t, x, nf, &mut payloads);
+                    for (payload, row_out) in payloads.into_iter().zip(o.chunks_exact_mut(no)) {
+                        add(payload, row_out, column);
                     }
+                }
+                for (row, row_out) in lanes_x
+                    .remainder()
+                    .chunks_exact(nf)
+                    .zip(lanes_out.into_remainder().chunks_exact_mut(no))
+                {
+                    add(self.leaf(t, row), row_out, column);
                 }
             }
         }

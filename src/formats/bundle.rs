@@ -93,7 +93,7 @@ pub fn decode(bytes: &[u8]) -> Result<Model> {
         )));
     }
     let payload = body.get(HEADER_LEN..).ok_or_else(truncated)?;
-    let (model, rest): (Model, &[u8]) = postcard::take_from_bytes(payload)
+    let (mut model, rest): (Model, &[u8]) = postcard::take_from_bytes(payload)
         .map_err(|e| Error::bad_format(format!("bundle payload does not decode: {e}")))?;
     if !rest.is_empty() {
         return Err(Error::bad_format(format!(
@@ -101,6 +101,6 @@ pub fn decode(bytes: &[u8]) -> Result<Model> {
             rest.len()
         )));
     }
-    model.validate().map_err(|e| e.context("bundle"))?;
+    model.prepare().map_err(|e| e.context("bundle"))?;
     Ok(model)
 }
