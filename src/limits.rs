@@ -21,6 +21,10 @@ pub struct LoadLimits {
     pub max_features: usize,
     /// Most classes a classifier may declare.
     pub max_classes: usize,
+    /// Most trees in one model.
+    pub max_trees: usize,
+    /// Most tree nodes in one model, all trees together.
+    pub max_nodes: usize,
 }
 
 impl Default for LoadLimits {
@@ -32,6 +36,8 @@ impl Default for LoadLimits {
             max_values: 50_000_000,
             max_features: 1_000_000,
             max_classes: 100_000,
+            max_trees: 1_000_000,
+            max_nodes: 100_000_000,
         }
     }
 }

@@ -31,6 +31,28 @@ export interface LoadOptions {
   name?: string;
   /** Version recorded in the metadata (defaults to "1"). */
   version?: string;
+  /** Caps on what reading the file may cost; the defaults admit every real model we know. */
+  limits?: LoadLimits;
+}
+
+/** Load limits; exceeding one throws LIMIT_EXCEEDED naming the limit, its value and what was found. */
+export interface LoadLimits {
+  /** Bytes of decoded values (default 1 GiB). */
+  maxAllocBytes?: number;
+  /** Nesting of MARK groups in a pickle (default 256). */
+  maxDepth?: number;
+  /** Longest string or byte string (default 256 MiB). */
+  maxStringLength?: number;
+  /** Values a pickle may create (default 50 million). */
+  maxValues?: number;
+  /** Input features (default 1 million). */
+  maxFeatures?: number;
+  /** Classes (default 100,000). */
+  maxClasses?: number;
+  /** Trees in one model (default 1 million). */
+  maxTrees?: number;
+  /** Tree nodes, all trees together (default 100 million). */
+  maxNodes?: number;
 }
 
 /** What `model.metadata` returns. */
@@ -59,6 +81,11 @@ export type ErrorCode =
   | "BAD_FORMAT" | "UNSUPPORTED_CLASS" | "UNSUPPORTED_VERSION" | "LIMIT_EXCEEDED"
   | "INVALID_MODEL" | "SHAPE_MISMATCH" | "BAD_INPUT" | "UNSUPPORTED_OPERATION" | "INTERNAL";
 export interface WasmPredictError extends Error { code: ErrorCode; }
+
+/** One entry of `predictRows`: the row's prediction, or why it could not be predicted. */
+export type RowResult =
+  | { ok: true; prediction: number | string | boolean | Float64Array; probabilities?: Float64Array }
+  | { ok: false; error: WasmPredictError };
 "#;
 
 #[wasm_bindgen]
@@ -73,6 +100,8 @@ extern "C" {
     pub type PredictOutput;
     #[wasm_bindgen(typescript_type = "Uint8Array | ArrayBuffer")]
     pub type BytesArg;
+    #[wasm_bindgen(typescript_type = "RowResult[]")]
+    pub type RowResults;
 }
 
 /// Turn a core error into a JS `Error` with a `code` property.
@@ -139,14 +168,52 @@ fn options_from(value: Option<LoadOptionsArg>) -> Result<LoadOptions, JsValue> {
         match key.as_str() {
             "name" => options.name = Some(text()?),
             "version" => options.version = Some(text()?),
+            "limits" => read_limits(&field, &mut options.limits)?,
             other => {
                 return Err(bad_input(format!(
-                    "unknown load() option {other:?} (known: name, version)"
+                    "unknown load() option {other:?} (known: name, version, limits)"
                 )))
             }
         }
     }
     Ok(options)
+}
+
+/// Read `options.limits`: positive whole numbers, by name.
+fn read_limits(value: &JsValue, limits: &mut crate::LoadLimits) -> Result<(), JsValue> {
+    if !value.is_object() {
+        return Err(bad_input("load() option \"limits\" must be an object"));
+    }
+    for key in Object::keys(value.unchecked_ref::<Object>()).iter() {
+        let key = key.as_string().unwrap_or_default();
+        let raw = Reflect::get(value, &key.as_str().into())?;
+        let Some(number) = raw
+            .as_f64()
+            .filter(|n| n.fract() == 0.0 && *n >= 1.0 && *n <= 9.007_199_254_740_991e15)
+        else {
+            return Err(bad_input(format!(
+                "limits.{key} must be a positive whole number"
+            )));
+        };
+        let number = usize::try_from(number as u64).unwrap_or(usize::MAX);
+        let slot = match key.as_str() {
+            "maxAllocBytes" => &mut limits.max_alloc_bytes,
+            "maxDepth" => &mut limits.max_depth,
+            "maxStringLength" => &mut limits.max_string_len,
+            "maxValues" => &mut limits.max_values,
+            "maxFeatures" => &mut limits.max_features,
+            "maxClasses" => &mut limits.max_classes,
+            "maxTrees" => &mut limits.max_trees,
+            "maxNodes" => &mut limits.max_nodes,
+            other => {
+                return Err(bad_input(format!(
+                    "unknown limit {other:?} (known: maxAllocBytes, maxDepth, maxStringLength, maxValues, maxFeatures, maxClasses, maxTrees, maxNodes)"
+                )))
+            }
+        };
+        *slot = number;
+    }
+    Ok(())
 }
 
 /// Load a model from the bytes of a scikit-learn pickle or a wasm-predict bundle.
@@ -211,26 +278,38 @@ fn label_views(labels: &ClassLabels) -> Vec<LabelView<'_>> {
     }
 }
 
+/// Rows copied from a typed array into wasm memory at a time: a batch of any size needs only
+/// this much wasm memory for its input, and errors still name the row in the whole batch.
+const CHUNK_ROWS: usize = 16_384;
+
+/// Input as the skin sees it: a typed array (read in chunks) or JS row values.
+enum Input {
+    Typed { array: Float64Array, n_cols: usize },
+    TypedF32 { array: Float32Array, n_cols: usize },
+    Rows(Array),
+}
+
 impl Model {
-    /// Convert any supported input form into a row-major f64 buffer and its column count.
-    fn read_input(&self, x: &JsValue, n_cols: Option<u32>) -> Result<(Vec<f64>, usize), JsValue> {
+    fn input(&self, x: &JsValue, n_cols: Option<u32>) -> Result<Input, JsValue> {
         let n_features = self.inner.n_features();
-        let typed_cols = || n_cols.map_or(n_features, |c| c as usize);
+        let typed_cols = n_cols.map_or(n_features, |c| c as usize);
         if let Some(array) = x.dyn_ref::<Float64Array>() {
-            return Ok((array.to_vec(), typed_cols()));
+            return Ok(Input::Typed {
+                array: array.clone(),
+                n_cols: typed_cols,
+            });
         }
         if let Some(array) = x.dyn_ref::<Float32Array>() {
-            return Ok((
-                array.to_vec().into_iter().map(f64::from).collect(),
-                typed_cols(),
-            ));
+            return Ok(Input::TypedF32 {
+                array: array.clone(),
+                n_cols: typed_cols,
+            });
         }
         if !Array::is_array(x) {
             return Err(bad_input(
                 "input must be a Float64Array or Float32Array (with a column count), an array of row arrays, or an array of row objects keyed by feature name",
             ));
         }
-        let rows: &Array = x.unchecked_ref();
         if let Some(cols) = n_cols {
             if cols as usize != n_features {
                 return Err(js_error(Error::shape(format!(
@@ -238,61 +317,152 @@ impl Model {
                 ))));
             }
         }
-        let names = &self.inner.metadata.feature_names;
-        let mut data = Vec::with_capacity((rows.length() as usize).saturating_mul(n_features));
-        for (row_index, row) in rows.iter().enumerate() {
-            if Array::is_array(&row) {
-                let cells: &Array = row.unchecked_ref();
-                if cells.length() as usize != n_features {
-                    return Err(js_error(Error::shape(format!(
-                        "row {row_index} has {} values but the model takes {n_features} features",
-                        cells.length()
-                    ))));
-                }
-                for (col, cell) in cells.iter().enumerate() {
-                    data.push(cell_value(&cell, row_index, &names[col])?);
-                }
-            } else if row.is_object() {
-                for name in names {
-                    let cell = Reflect::get(&row, &name.into())?;
-                    if cell.is_undefined() && !Reflect::has(&row, &name.into())? {
-                        return Err(bad_input(format!(
-                            "row {row_index}: missing column {name:?}"
-                        )));
-                    }
-                    data.push(cell_value(&cell, row_index, name)?);
-                }
-                let object: &Object = row.unchecked_ref();
-                let keys = Object::keys(object);
-                if keys.length() as usize != names.len() {
-                    for key in keys.iter() {
-                        let key = key.as_string().unwrap_or_default();
-                        if !names.contains(&key) {
-                            return Err(bad_input(format!(
-                                "row {row_index}: unknown column {key:?} (the model's columns are {})",
-                                names.join(", ")
-                            )));
-                        }
-                    }
-                }
-            } else {
-                return Err(bad_input(format!(
-                    "row {row_index} must be an array of numbers or an object keyed by feature name"
-                )));
-            }
-        }
-        Ok((data, n_features))
+        Ok(Input::Rows(x.clone().unchecked_into()))
     }
 
-    fn with_rows<T>(
+    /// One JS row (array of numbers, or object keyed by feature name) as f64 values.
+    fn parse_row(&self, row: &JsValue, row_index: usize) -> Result<Vec<f64>, JsValue> {
+        let names = &self.inner.metadata.feature_names;
+        let n_features = names.len();
+        if Array::is_array(row) {
+            let cells: &Array = row.unchecked_ref();
+            if cells.length() as usize != n_features {
+                return Err(js_error(Error::shape(format!(
+                    "row {row_index} has {} values but the model takes {n_features} features",
+                    cells.length()
+                ))));
+            }
+            return cells
+                .iter()
+                .zip(names)
+                .map(|(cell, name)| cell_value(&cell, row_index, name))
+                .collect();
+        }
+        if !row.is_object() {
+            return Err(bad_input(format!(
+                "row {row_index} must be an array of numbers or an object keyed by feature name"
+            )));
+        }
+        let mut values = Vec::with_capacity(n_features);
+        for name in names {
+            let cell = Reflect::get(row, &name.into())?;
+            if cell.is_undefined() && !Reflect::has(row, &name.into())? {
+                return Err(bad_input(format!(
+                    "row {row_index}: missing column {name:?}"
+                )));
+            }
+            values.push(cell_value(&cell, row_index, name)?);
+        }
+        let keys = Object::keys(row.unchecked_ref::<Object>());
+        if keys.length() as usize != n_features {
+            for key in keys.iter() {
+                let key = key.as_string().unwrap_or_default();
+                if !names.contains(&key) {
+                    return Err(bad_input(format!(
+                        "row {row_index}: unknown column {key:?} (the model's columns are {})",
+                        names.join(", ")
+                    )));
+                }
+            }
+        }
+        Ok(values)
+    }
+
+    /// Run `f` over the input in row order: typed arrays chunk by chunk, JS rows all at once.
+    fn for_each_chunk(
         &self,
         x: &JsValue,
         n_cols: Option<u32>,
-        f: impl FnOnce(&Rows) -> crate::Result<T>,
-    ) -> Result<T, JsValue> {
-        let (data, cols) = self.read_input(x, n_cols)?;
-        let rows = Rows::new(&data, cols).map_err(js_error)?;
-        f(&rows).map_err(js_error)
+        mut f: impl FnMut(&Rows) -> crate::Result<()>,
+    ) -> Result<(), JsValue> {
+        let typed =
+            |len: u32, n_cols: usize, f: &mut dyn FnMut(u32, u32, usize) -> Result<(), JsValue>| {
+                // Whole-batch shape check first, so a bad length is never half-processed.
+                Rows::new(&[], n_cols).map_err(js_error)?;
+                if n_cols != 0 && len as usize % n_cols != 0 {
+                    return Err(js_error(Error::shape(format!(
+                    "input has {len} values, which is not a whole number of rows of {n_cols} columns"
+                ))));
+                }
+                let n_rows = (len as usize).checked_div(n_cols).unwrap_or(0);
+                let mut first = 0;
+                loop {
+                    let end = (first + CHUNK_ROWS).min(n_rows);
+                    let (a, b) = ((first * n_cols) as u32, (end * n_cols) as u32);
+                    f(a, b, first)?;
+                    if end >= n_rows {
+                        return Ok(());
+                    }
+                    first = end;
+                }
+            };
+        match self.input(x, n_cols)? {
+            Input::Typed { array, n_cols } => typed(array.length(), n_cols, &mut |a, b, first| {
+                let data = array.subarray(a, b).to_vec();
+                let rows = Rows::new(&data, n_cols)
+                    .map_err(js_error)?
+                    .numbered_from(first);
+                f(&rows).map_err(js_error)
+            }),
+            Input::TypedF32 { array, n_cols } => {
+                typed(array.length(), n_cols, &mut |a, b, first| {
+                    let data: Vec<f64> = array
+                        .subarray(a, b)
+                        .to_vec()
+                        .into_iter()
+                        .map(f64::from)
+                        .collect();
+                    let rows = Rows::new(&data, n_cols)
+                        .map_err(js_error)?
+                        .numbered_from(first);
+                    f(&rows).map_err(js_error)
+                })
+            }
+            Input::Rows(rows) => {
+                let n_features = self.inner.n_features();
+                let mut data =
+                    Vec::with_capacity((rows.length() as usize).saturating_mul(n_features));
+                for (i, row) in rows.iter().enumerate() {
+                    data.extend(self.parse_row(&row, i)?);
+                }
+                f(&Rows::new(&data, n_features).map_err(js_error)?).map_err(js_error)
+            }
+        }
+    }
+
+    fn labels_to_js(&self, indices: &[usize]) -> Result<JsValue, JsValue> {
+        let classes = self.inner.classes().ok_or_else(|| {
+            js_error(Error::new(
+                ErrorCode::Internal,
+                "classifier without class labels",
+            ))
+        })?;
+        Ok(match classes {
+            ClassLabels::Int(labels) => {
+                let values: Vec<f64> = indices
+                    .iter()
+                    .map(|i| labels.get(*i).map_or(f64::NAN, |l| *l as f64))
+                    .collect();
+                Float64Array::from(values.as_slice()).into()
+            }
+            ClassLabels::Float(labels) => {
+                let values: Vec<f64> = indices
+                    .iter()
+                    .map(|i| labels.get(*i).copied().unwrap_or(f64::NAN))
+                    .collect();
+                Float64Array::from(values.as_slice()).into()
+            }
+            ClassLabels::Str(labels) => indices
+                .iter()
+                .map(|i| JsValue::from_str(labels.get(*i).map_or("", String::as_str)))
+                .collect::<Array>()
+                .into(),
+            ClassLabels::Bool(labels) => indices
+                .iter()
+                .map(|i| JsValue::from_bool(labels.get(*i).copied().unwrap_or(false)))
+                .collect::<Array>()
+                .into(),
+        })
     }
 }
 
@@ -319,45 +489,116 @@ impl Model {
         x: ModelInput,
         #[wasm_bindgen(js_name = nCols)] n_cols: Option<u32>,
     ) -> Result<PredictOutput, JsValue> {
-        let predictions = self.with_rows(&x.into(), n_cols, |rows| self.inner.predict(rows))?;
-        let out: JsValue = match predictions {
-            Predictions::Values { data, .. } => Float64Array::from(data.as_slice()).into(),
-            Predictions::ClassIndices(indices) => {
-                let classes = self.inner.classes().ok_or_else(|| {
-                    js_error(Error::new(
-                        ErrorCode::Internal,
-                        "classifier without class labels",
-                    ))
-                })?;
-                let pick = |i: &usize| *i;
-                match classes {
-                    ClassLabels::Int(labels) => {
-                        let values: Vec<f64> = indices
-                            .iter()
-                            .map(|i| labels.get(pick(i)).map_or(f64::NAN, |l| *l as f64))
-                            .collect();
-                        Float64Array::from(values.as_slice()).into()
-                    }
-                    ClassLabels::Float(labels) => {
-                        let values: Vec<f64> = indices
-                            .iter()
-                            .map(|i| labels.get(pick(i)).copied().unwrap_or(f64::NAN))
-                            .collect();
-                        Float64Array::from(values.as_slice()).into()
-                    }
-                    ClassLabels::Str(labels) => indices
-                        .iter()
-                        .map(|i| JsValue::from_str(labels.get(pick(i)).map_or("", String::as_str)))
-                        .collect::<Array>()
-                        .into(),
-                    ClassLabels::Bool(labels) => indices
-                        .iter()
-                        .map(|i| JsValue::from_bool(labels.get(pick(i)).copied().unwrap_or(false)))
-                        .collect::<Array>()
-                        .into(),
+        let mut values = Vec::new();
+        let mut indices = Vec::new();
+        self.for_each_chunk(&x.into(), n_cols, |rows| {
+            match self.inner.predict(rows)? {
+                Predictions::Values { data, .. } => values.extend(data),
+                Predictions::ClassIndices(i) => indices.extend(i),
+            }
+            Ok(())
+        })?;
+        let out = if self.inner.classes().is_some() {
+            self.labels_to_js(&indices)?
+        } else {
+            Float64Array::from(values.as_slice()).into()
+        };
+        Ok(out.unchecked_into())
+    }
+
+    /// Per-row results for a batch with bad rows in it: one entry per input row, in order —
+    /// `{ ok: true, prediction, probabilities? }` or `{ ok: false, error }` (an `Error` with a
+    /// `code`). Good rows are predicted together; no row is dropped or reordered.
+    #[wasm_bindgen(js_name = predictRows)]
+    pub fn predict_rows(
+        &self,
+        x: ModelInput,
+        #[wasm_bindgen(js_name = nCols)] n_cols: Option<u32>,
+    ) -> Result<RowResults, JsValue> {
+        let x: JsValue = x.into();
+        let n_features = self.inner.n_features();
+        // Every row: its values, or the error that stops it.
+        let mut parsed: Vec<Result<Vec<f64>, JsValue>> = Vec::new();
+        match self.input(&x, n_cols)? {
+            Input::Rows(rows) => {
+                for (i, row) in rows.iter().enumerate() {
+                    parsed.push(self.parse_row(&row, i));
                 }
             }
+            Input::Typed { .. } | Input::TypedF32 { .. } => {
+                self.for_each_chunk(&x, n_cols, |rows| {
+                    parsed.extend(rows.iter().map(|r| Ok(r.to_vec())));
+                    Ok(())
+                })?;
+            }
+        }
+        let mut good = Vec::new();
+        let mut good_rows = Vec::new();
+        for (i, row) in parsed.iter_mut().enumerate() {
+            if let Ok(values) = row {
+                match self.inner.check_row(i, values) {
+                    Ok(()) => {
+                        good.extend_from_slice(values);
+                        good_rows.push(i);
+                    }
+                    Err(e) => *row = Err(js_error(e)),
+                }
+            }
+        }
+        let rows = Rows::new(&good, n_features).map_err(js_error)?;
+        let labels: Vec<JsValue> = match self.inner.predict(&rows).map_err(js_error)? {
+            Predictions::Values { data, n_cols } => data
+                .chunks_exact(n_cols.max(1))
+                .map(|v| {
+                    if v.len() == 1 {
+                        JsValue::from(v[0])
+                    } else {
+                        Float64Array::from(v).into()
+                    }
+                })
+                .collect(),
+            Predictions::ClassIndices(indices) => {
+                let all: Array = match self.labels_to_js(&indices)?.dyn_into::<Float64Array>() {
+                    Ok(numbers) => numbers.to_vec().into_iter().map(JsValue::from).collect(),
+                    Err(array) => array.unchecked_into(),
+                };
+                all.iter().collect()
+            }
         };
+        let proba = if self.inner.classes().is_some() {
+            Some(self.inner.predict_proba(&rows).map_err(js_error)?)
+        } else {
+            None
+        };
+        let n_classes = self.inner.classes().map_or(1, ClassLabels::len).max(1);
+        let out = Array::new();
+        let mut next_good = 0;
+        for row in parsed {
+            let entry = Object::new();
+            match row {
+                Ok(_) => {
+                    Reflect::set(&entry, &"ok".into(), &JsValue::TRUE)?;
+                    let label = labels.get(next_good).cloned().unwrap_or(JsValue::NULL);
+                    Reflect::set(&entry, &"prediction".into(), &label)?;
+                    if let Some(p) = &proba {
+                        let start = next_good * n_classes;
+                        let slice = p.get(start..start + n_classes).unwrap_or(&[]);
+                        Reflect::set(
+                            &entry,
+                            &"probabilities".into(),
+                            &Float64Array::from(slice).into(),
+                        )?;
+                    }
+                    next_good += 1;
+                }
+                Err(error) => {
+                    Reflect::set(&entry, &"ok".into(), &JsValue::FALSE)?;
+                    Reflect::set(&entry, &"error".into(), &error)?;
+                }
+            }
+            out.push(&entry);
+        }
+        debug_assert_eq!(next_good, good_rows.len());
         Ok(out.unchecked_into())
     }
 
@@ -368,8 +609,12 @@ impl Model {
         x: ModelInput,
         #[wasm_bindgen(js_name = nCols)] n_cols: Option<u32>,
     ) -> Result<Float64Array, JsValue> {
-        let proba = self.with_rows(&x.into(), n_cols, |rows| self.inner.predict_proba(rows))?;
-        Ok(Float64Array::from(proba.as_slice()))
+        let mut out = Vec::new();
+        self.for_each_chunk(&x.into(), n_cols, |rows| {
+            out.extend(self.inner.predict_proba(rows)?);
+            Ok(())
+        })?;
+        Ok(Float64Array::from(out.as_slice()))
     }
 
     /// Raw class scores, `nRows × nScores` row-major (one column for binary classifiers).
@@ -379,9 +624,12 @@ impl Model {
         x: ModelInput,
         #[wasm_bindgen(js_name = nCols)] n_cols: Option<u32>,
     ) -> Result<Float64Array, JsValue> {
-        let (scores, _) =
-            self.with_rows(&x.into(), n_cols, |rows| self.inner.decision_function(rows))?;
-        Ok(Float64Array::from(scores.as_slice()))
+        let mut out = Vec::new();
+        self.for_each_chunk(&x.into(), n_cols, |rows| {
+            out.extend(self.inner.decision_function(rows)?.0);
+            Ok(())
+        })?;
+        Ok(Float64Array::from(out.as_slice()))
     }
 
     /// Facts about the model as a plain object.

@@ -255,3 +255,21 @@ fn limits_are_enforced_with_their_values() {
     assert_eq!(err.code(), ErrorCode::LimitExceeded);
     assert!(err.message().contains("3 classes"), "{err}");
 }
+
+#[test]
+fn fuzz_regressions_never_panic() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz_regressions");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "md") {
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        // As a model file, and as a bundle payload (what load_bundle feeds).
+        let _ = load(&bytes, &LoadOptions::default());
+        let _ = load(
+            &wasm_predict::formats::bundle::with_valid_checksum(&bytes),
+            &LoadOptions::default(),
+        );
+    }
+}

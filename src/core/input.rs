@@ -7,6 +7,9 @@ use crate::error::{Error, Result};
 pub struct Rows<'a> {
     data: &'a [f64],
     n_cols: usize,
+    /// Index of the first row in the caller's whole batch, so errors name the caller's row
+    /// even when a large batch is processed in chunks.
+    first_row: usize,
 }
 
 impl<'a> Rows<'a> {
@@ -22,7 +25,16 @@ impl<'a> Rows<'a> {
                 data.len()
             )));
         }
-        Ok(Rows { data, n_cols })
+        Ok(Rows {
+            data,
+            n_cols,
+            first_row: 0,
+        })
+    }
+
+    /// The same rows, numbered from `first_row` in error messages.
+    pub fn numbered_from(self, first_row: usize) -> Self {
+        Rows { first_row, ..self }
     }
 
     pub fn n_rows(&self) -> usize {
@@ -66,8 +78,9 @@ impl<'a> Rows<'a> {
                     .map(|n| format!(" ({n:?})"))
                     .unwrap_or_default();
                 return Err(Error::bad_input(format!(
-                    "row {row_index}, column {col}{name}: {what} is not accepted by {estimator}; \
-                     impute or drop missing values first"
+                    "row {}, column {col}{name}: {what} is not accepted by {estimator}; \
+                     impute or drop missing values first",
+                    self.first_row + row_index
                 )));
             }
         }

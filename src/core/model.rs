@@ -227,6 +227,11 @@ impl Model {
         class.rsplit('.').next().unwrap_or(class)
     }
 
+    /// The checks `predict` applies, for one row of a larger batch (`predictRows`).
+    pub fn check_row(&self, row_index: usize, row: &[f64]) -> Result<()> {
+        self.check_input(&Rows::new(row, row.len())?.numbered_from(row_index))
+    }
+
     fn check_input(&self, x: &Rows) -> Result<()> {
         x.expect_cols(self.n_features())?;
         x.expect_finite(&self.metadata.feature_names, self.short_class_name())

@@ -241,6 +241,14 @@ impl EnsembleBuilder {
         }
     }
 
+    pub fn n_trees(&self) -> usize {
+        self.ensemble.roots.len()
+    }
+
+    pub fn n_nodes(&self) -> usize {
+        self.ensemble.nodes.len()
+    }
+
     /// The payload index the next [`Self::push_leaf_values`] call will get.
     pub fn next_payload(&self) -> Result<u32> {
         u32::try_from(self.ensemble.leaf_values.len() / self.ensemble.width.max(1))

@@ -104,3 +104,19 @@ pub fn decode(bytes: &[u8]) -> Result<Model> {
     model.prepare().map_err(|e| e.context("bundle"))?;
     Ok(model)
 }
+
+/// Wrap an arbitrary payload in a current-version header and a correct checksum, so a fuzzer's
+/// mutations reach the payload decoder and model validation. Not for producing real bundles.
+#[doc(hidden)]
+pub fn with_valid_checksum(payload: &[u8]) -> Vec<u8> {
+    let len = u32::try_from(payload.len()).unwrap_or(u32::MAX);
+    let mut out = Vec::with_capacity(HEADER_LEN + payload.len() + 4);
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes());
+    out.extend_from_slice(&len.to_le_bytes());
+    out.extend_from_slice(payload);
+    let crc = super::checksum::crc32(&out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    out
+}

@@ -452,3 +452,168 @@ fn bad_prediction_input_throws_coded_errors_naming_row_and_column() {
         .unwrap();
     assert_eq!(as_vec(&empty.into()).len(), 0);
 }
+
+#[wasm_bindgen_test]
+fn predict_rows_keeps_every_row_in_order_with_per_row_errors() {
+    let case = cases()
+        .into_iter()
+        .find(|c| c.id == "sk19/tree_rf_classifier_string_labels")
+        .unwrap();
+    let model = load_ok(case.pickles[1].1);
+    let rows = rows_input(&case);
+    // Break three rows in three different ways.
+    rows.get(2)
+        .unchecked_into::<Array>()
+        .set(1, JsValue::from("wide"));
+    rows.get(5)
+        .unchecked_into::<Array>()
+        .set(0, JsValue::from(f64::NAN));
+    rows.get(9).unchecked_into::<Array>().pop();
+    let results: Array = model
+        .predict_rows(JsValue::from(rows.clone()).unchecked_into(), None)
+        .unwrap()
+        .unchecked_into();
+    assert_eq!(results.length(), rows.length(), "no row dropped");
+    let want = case.expected["predict"].as_array().unwrap();
+    let want_proba = case.numbers("predict_proba").unwrap();
+    let get = |o: &JsValue, k: &str| Reflect::get(o, &k.into()).unwrap();
+    for (i, entry) in results.iter().enumerate() {
+        let ok = get(&entry, "ok").as_bool().unwrap();
+        match i {
+            2 | 5 | 9 => {
+                assert!(!ok, "row {i} should fail");
+                let err = get(&entry, "error");
+                let expected_code = if i == 9 {
+                    "SHAPE_MISMATCH"
+                } else {
+                    "BAD_INPUT"
+                };
+                assert_eq!(
+                    code_of(&err),
+                    expected_code,
+                    "row {i}: {}",
+                    error_text(&err)
+                );
+                assert!(
+                    error_text(&err).contains(&format!("row {i}")),
+                    "{}",
+                    error_text(&err)
+                );
+            }
+            _ => {
+                assert!(ok, "row {i}: {}", error_text(&get(&entry, "error")));
+                assert_eq!(
+                    get(&entry, "prediction").as_string().unwrap(),
+                    want[i].as_str().unwrap(),
+                    "row {i} reordered?"
+                );
+                let p = get(&entry, "probabilities")
+                    .unchecked_into::<Float64Array>()
+                    .to_vec();
+                assert_eq!(
+                    bits(&p),
+                    bits(&want_proba[i * 3..i * 3 + 3]),
+                    "row {i} probabilities"
+                );
+            }
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+fn large_batches_are_processed_in_chunks_with_batch_row_numbers() {
+    let case = cases()
+        .into_iter()
+        .find(|c| c.id == "sk19/tree_gb_regressor_huber")
+        .unwrap();
+    let model = load_ok(case.pickles[0].1);
+    let (x, n_cols) = case.x();
+    let n_rows = 40_000; // several chunks
+    let big: Vec<f64> = (0..n_rows)
+        .flat_map(|r| x[(r % (x.len() / n_cols)) * n_cols..][..n_cols].to_vec())
+        .collect();
+    let out = as_vec(
+        &model
+            .predict(
+                Float64Array::from(big.as_slice()).unchecked_into(),
+                Some(n_cols as u32),
+            )
+            .unwrap()
+            .into(),
+    );
+    assert_eq!(out.len(), n_rows);
+    let want = case.numbers("predict").unwrap();
+    for r in [0, 16_383, 16_384, 32_768, n_rows - 1] {
+        assert_eq!(
+            out[r].to_bits(),
+            model_row_value(&want, r).to_bits(),
+            "row {r}"
+        );
+    }
+    // An error in the third chunk names the row in the whole batch.
+    let mut bad = big.clone();
+    bad[35_000 * n_cols + 1] = f64::INFINITY;
+    let err = model
+        .predict(
+            Float64Array::from(bad.as_slice()).unchecked_into(),
+            Some(n_cols as u32),
+        )
+        .err()
+        .unwrap();
+    assert!(
+        error_text(&err).contains("row 35000, column 1"),
+        "{}",
+        error_text(&err)
+    );
+}
+
+fn model_row_value(want: &[f64], r: usize) -> f64 {
+    want[r % want.len()]
+}
+
+#[wasm_bindgen_test]
+fn load_limits_come_from_js_options() {
+    let case = cases()
+        .into_iter()
+        .find(|c| c.id == "sk19/tree_rf_classifier_breast_cancer")
+        .unwrap();
+    let with_limits = |limits: &[(&str, f64)]| {
+        let options: JsValue = Object::new().into();
+        let l: JsValue = Object::new().into();
+        for (k, v) in limits {
+            Reflect::set(&l, &(*k).into(), &(*v).into()).unwrap();
+        }
+        Reflect::set(&options, &"limits".into(), &l).unwrap();
+        load(bytes_arg(case.pickles[1].1), Some(options.unchecked_into()))
+    };
+    let err = with_limits(&[("maxTrees", 10.0)]).err().unwrap();
+    assert_eq!(code_of(&err), "LIMIT_EXCEEDED");
+    assert!(
+        error_text(&err).contains("number of trees is 11, over the limit of 10"),
+        "{}",
+        error_text(&err)
+    );
+    let err = with_limits(&[("maxNodes", 100.0)]).err().unwrap();
+    assert!(
+        error_text(&err).contains("number of tree nodes"),
+        "{}",
+        error_text(&err)
+    );
+    let err = with_limits(&[("maxAllocBytes", 5000.0)]).err().unwrap();
+    assert!(
+        error_text(&err).contains("max_alloc_bytes limit of 5000"),
+        "{}",
+        error_text(&err)
+    );
+    let err = with_limits(&[("maxFeatures", 29.0)]).err().unwrap();
+    assert!(
+        error_text(&err).contains("number of features is 30"),
+        "{}",
+        error_text(&err)
+    );
+    let err = with_limits(&[("maxTreez", 1.0)]).err().unwrap();
+    assert_eq!(code_of(&err), "BAD_INPUT");
+    let err = with_limits(&[("maxTrees", -3.0)]).err().unwrap();
+    assert_eq!(code_of(&err), "BAD_INPUT");
+    assert!(with_limits(&[("maxTrees", 40.0), ("maxNodes", 1e6)]).is_ok());
+}

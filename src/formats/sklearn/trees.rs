@@ -83,8 +83,16 @@ fn push_tree(
     builder: &mut EnsembleBuilder,
     tree: &SkTree,
     column: u32,
+    ctx: &ImportContext,
     payload: impl Fn(&[f64]) -> Vec<f64>,
 ) -> Result<()> {
+    let limits = ctx.limits;
+    limits.check("number of trees", limits.max_trees, builder.n_trees() + 1)?;
+    limits.check(
+        "number of tree nodes",
+        limits.max_nodes,
+        builder.n_nodes().saturating_add(tree.left.len()),
+    )?;
     let mut nodes = Vec::with_capacity(tree.left.len());
     for i in 0..tree.left.len() {
         let (l, r) = (tree.left[i], tree.right[i]);
@@ -168,7 +176,7 @@ pub fn averaged(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<Aver
                 tree.value_width
             )));
         }
-        push_tree(&mut builder, &tree, 0, payload)
+        push_tree(&mut builder, &tree, 0, ctx, payload)
     };
     if single {
         add(attrs)?;
@@ -274,7 +282,7 @@ pub fn boosted(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<Boost
             .map_err(|e| e.context(format!("estimators_[{}, {}]", i / k, i % k)))?;
         // scikit-learn adds `learning_rate * value`: the same product, computed once here.
         let column = u32::try_from(i % k).map_err(|_| Error::limit("too many classes"))?;
-        push_tree(&mut builder, &tree, column, |row| {
+        push_tree(&mut builder, &tree, column, ctx, |row: &[f64]| {
             vec![learning_rate * row.first().copied().unwrap_or(f64::NAN)]
         })?;
     }

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Run every fuzz target for a fixed time (default 60 s each; CI uses a few seconds), seeded from
+# the fixtures. Needs the nightly toolchain; installs cargo-fuzz if missing.
+#   bash scripts/fuzz.sh [SECONDS_PER_TARGET]
+# A crash stops the script with the crashing input under fuzz/artifacts/<target>/; turn it into
+# a regression test by copying it to tests/fuzz_regressions/ (tests/errors.rs loads every file there).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-60}
+command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+
+# Seeds: every fixture pickle and hostile file; bundles and predict inputs made from the fixtures.
+seeds=target/fuzz-seeds
+rm -rf "$seeds"
+mkdir -p "$seeds/pickle"
+cp tests/fixtures/sk*/*.pkl tests/fixtures/hostile/* "$seeds/pickle/"
+find tests/fuzz_regressions -type f ! -name '*.md' -exec cp {} "$seeds/pickle/" \;
+cargo run --quiet --release --example fuzz_seeds -- "$seeds" tests/fixtures/sk*/*.p4.pkl
+
+status=0
+for target in load_pickle load_bundle load_then_predict; do
+  case $target in
+    load_pickle) seed=$seeds/pickle ;;
+    load_bundle) seed=$seeds/bundle ;;
+    load_then_predict) seed=$seeds/predict ;;
+  esac
+  mkdir -p "fuzz/corpus/$target"
+  log=target/fuzz-$target.log
+  if ! (cd fuzz && cargo +nightly fuzz run "$target" "corpus/$target" "../$seed" -- \
+        -max_total_time="$seconds" -rss_limit_mb=2560 -max_len=1048576 -print_final_stats=1) >"$log" 2>&1; then
+    status=1
+    echo "fuzz: $target FOUND A CRASH (see $log and fuzz/artifacts/$target/)"
+  fi
+  runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
+  echo "fuzz: $target ran ${runs:-?} executions in ${seconds}s"
+done
+if [ "$status" = 0 ]; then echo "fuzz: 3 passed, 0 failed"; else echo "fuzz: crashes found"; fi
+exit $status
