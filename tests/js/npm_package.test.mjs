@@ -84,7 +84,7 @@ test("CommonJS require in Node predicts like scikit-learn", () => {
 
 test("TypeScript declarations type-check a consumer (and reject misuse)", () => {
   writeFileSync(join(project, "consumer.mts"), `
-import init, { load, version, Model, type ModelMetadata, type WasmPredictError, type ClassLabel } from "wasm-predict";
+import init, { load, version, Model, type ModelMetadata, type WasmPredictError, type ClassLabel, type RowResult } from "wasm-predict";
 await init();
 const model: Model = load(new Uint8Array(0), { name: "m", version: "1" });
 const meta: ModelMetadata = model.metadata;
@@ -94,6 +94,11 @@ const p: Float64Array = model.predictProba(new Float64Array(4), 4);
 const labels: Float64Array | ClassLabel[] = model.predict([{ a: 1 }]);
 const scores: Float64Array = model.decisionFunction([[1, 2, 3, 4]]);
 const bundle: Uint8Array = model.toBundle();
+const perRow: RowResult[] = model.predictRows([[1, 2], { a: 1 }]);
+for (const r of perRow) { if (r.ok) { const p: number | string | boolean | Float64Array = r.prediction; void p; } else { const c: string = r.error.code; void c; } }
+const limited: Model = load(new Uint8Array(0), { limits: { maxTrees: 10, maxNodes: 1000 } });
+// @ts-expect-error limits are typed
+load(new Uint8Array(0), { limits: { maxTreez: 10 } });
 const v: string = version();
 function handle(e: unknown) { if ((e as WasmPredictError).code === "BAD_INPUT") return; }
 // @ts-expect-error predict takes rows, not a string
@@ -103,7 +108,7 @@ meta.nonexistent;
 // @ts-expect-error load options are typed
 load(new Uint8Array(0), { nmae: "typo" });
 model.free();
-export { names, classes, p, labels, scores, bundle, v, handle };
+export { names, classes, p, labels, scores, bundle, v, handle, limited };
 `);
   writeFileSync(join(project, "consumer.cts"), `
 import wp = require("wasm-predict");
