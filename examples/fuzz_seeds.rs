@@ -11,11 +11,14 @@ fn main() {
     std::fs::create_dir_all(out.join("predict")).unwrap();
     for path in &args[1..] {
         let bytes = std::fs::read(path).unwrap();
-        let name = std::path::Path::new(path)
-            .file_name()
-            .unwrap()
-            .to_string_lossy()
-            .into_owned();
+        // Prefix the folder (sk13/sk19 share file names).
+        let p = std::path::Path::new(path);
+        let folder = p
+            .parent()
+            .and_then(|d| d.file_name())
+            .map(|d| d.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let name = format!("{folder}-{}", p.file_name().unwrap().to_string_lossy());
         let Ok(model) = wasm_predict::load(&bytes, &Default::default()) else {
             continue;
         };

@@ -16,5 +16,8 @@ fn main() {
         wasm_predict::load(&bytes, &options).unwrap();
     }
     let load_ms = t.elapsed().as_secs_f64() * 1000.0 / 20.0;
-    println!("{path}: {} bytes; pickle VM {parse_ms:.3} ms; full load {load_ms:.3} ms", bytes.len());
+    println!(
+        "{path}: {} bytes; pickle VM {parse_ms:.3} ms; full load {load_ms:.3} ms",
+        bytes.len()
+    );
 }

@@ -8,13 +8,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
-rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+rustup toolchain list | grep -q '^nightly' || { echo "fuzz: needs the nightly toolchain (cargo-fuzz uses sanitizers)" >&2; exit 1; }
 
 # Seeds: every fixture pickle and hostile file; bundles and predict inputs made from the fixtures.
 seeds=target/fuzz-seeds
 rm -rf "$seeds"
 mkdir -p "$seeds/pickle"
-cp tests/fixtures/sk*/*.pkl tests/fixtures/hostile/* "$seeds/pickle/"
+for f in tests/fixtures/sk*/*.pkl tests/fixtures/hostile/*; do
+  cp "$f" "$seeds/pickle/$(basename "$(dirname "$f")")-$(basename "$f")"
+done
 find tests/fuzz_regressions -type f ! -name '*.md' -exec cp {} "$seeds/pickle/" \;
 cargo run --quiet --release --example fuzz_seeds -- "$seeds" tests/fixtures/sk*/*.p4.pkl
 

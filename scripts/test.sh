@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run every test: lint, native unit/parity/hostile tests, the JS-API suite in Node and in
 # headless Chromium, the npm-tarball install test, the TypeScript check, the Playwright demo
-# test, a smoke run of the benchmark, and the wasm size budget. Installs what it needs first (scripts/setup.sh).
+# test, brief fuzzing, a smoke run of the benchmark, and the wasm size budget. Installs what it needs first (scripts/setup.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
@@ -26,6 +26,13 @@ cargo test --target wasm32-unknown-unknown
 step "npm package, TypeScript declarations, demo page in Chromium"
 bash scripts/build-pkg.sh
 node --test tests/js/
+
+step "fuzzing: every target briefly (scripts/fuzz.sh runs them longer)"
+if rustup toolchain list | grep -q '^nightly'; then
+  bash scripts/fuzz.sh 15
+else
+  echo "fuzz: skipped — no nightly toolchain on this machine (cargo-fuzz needs it)"
+fi
 
 step "benchmark smoke run (tiny sizes: proves bench/run.sh works; never fails on speed)"
 bash bench/run.sh --smoke
