@@ -34,6 +34,7 @@ console.log("|---|---|---|---|---|---|---|");
 for (const [name, file] of [
   ["LinearRegression (diabetes, 10 features)", "www/models/diabetes_linear_regression.pkl"],
   ["LogisticRegression (breast cancer, 30 features)", "www/models/breast_cancer_logistic_regression.pkl"],
+  ["GradientBoostingClassifier (breast cancer, 60 trees × depth 3)", "www/models/breast_cancer_gradient_boosting.pkl"],
 ]) {
   const bytes = new Uint8Array(readFileSync(new URL(`../${file}`, import.meta.url)));
   const model = wp.load(bytes);
