@@ -19,8 +19,7 @@ const TS_TYPES: &str = r#"
 export type ModelInput =
   | Float64Array
   | Float32Array
-  | ArrayLike<number | null | undefined>[]
-  | Record<string, number | null | undefined>[];
+  | Array<ArrayLike<number | null | undefined> | Record<string, number | null | undefined>>;
 
 /** A class label in the type the model was trained with. */
 export type ClassLabel = number | string | boolean;
