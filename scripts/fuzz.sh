@@ -14,7 +14,7 @@ rustup toolchain list | grep -q '^nightly' || { echo "fuzz: needs the nightly to
 seeds=target/fuzz-seeds
 rm -rf "$seeds"
 mkdir -p "$seeds/pickle"
-for f in tests/fixtures/sk*/*.pkl tests/fixtures/hostile/*; do
+for f in tests/fixtures/sk*/*.pkl tests/fixtures/sk*/*.joblib* tests/fixtures/hostile/*; do
   cp "$f" "$seeds/pickle/$(basename "$(dirname "$f")")-$(basename "$f")"
 done
 find tests/fuzz_regressions -type f ! -name '*.md' -exec cp {} "$seeds/pickle/" \;

@@ -46,14 +46,11 @@ pub struct LoadOptions {
 pub fn load(bytes: &[u8], options: &LoadOptions) -> Result<Model> {
     let mut model = match formats::sniff(bytes)? {
         Format::Bundle => formats::bundle::decode(bytes)?,
-        Format::Pickle => {
-            let doc = formats::pickle::parse(bytes, &options.limits)?;
-            let ctx = formats::sklearn::ImportContext {
-                source_format: format!("pickle protocol {}", doc.protocol),
-                created_unix_ms: options.now_unix_ms,
-                limits: &options.limits,
-            };
-            formats::sklearn::lower(&doc, &ctx)?
+        Format::Pickle => import_pickle(bytes, options, None)?,
+        Format::CompressedJoblib(codec) => {
+            let inflated =
+                formats::joblib::decompress(bytes, codec, options.limits.max_alloc_bytes)?;
+            import_pickle(&inflated, options, Some(codec))?
         }
     };
     if let Some(name) = &options.name {
@@ -63,6 +60,29 @@ pub fn load(bytes: &[u8], options: &LoadOptions) -> Result<Model> {
         model.metadata.version = version.clone();
     }
     Ok(model)
+}
+
+fn import_pickle(
+    bytes: &[u8],
+    options: &LoadOptions,
+    codec: Option<formats::joblib::Codec>,
+) -> Result<Model> {
+    let doc = formats::pickle::parse(bytes, &options.limits)?;
+    let source_format = match (doc.joblib || codec.is_some(), codec) {
+        (true, Some(codec)) => format!(
+            "joblib ({} compressed, pickle protocol {})",
+            codec.name(),
+            doc.protocol
+        ),
+        (true, None) => format!("joblib (pickle protocol {})", doc.protocol),
+        (false, _) => format!("pickle protocol {}", doc.protocol),
+    };
+    let ctx = formats::sklearn::ImportContext {
+        source_format,
+        created_unix_ms: options.now_unix_ms,
+        limits: &options.limits,
+    };
+    formats::sklearn::lower(&doc, &ctx)
 }
 
 /// Save a model as a native bundle (see [`formats::bundle`]).

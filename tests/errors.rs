@@ -10,8 +10,12 @@ use wasm_predict::core::Rows;
 use wasm_predict::{load, to_bundle, ErrorCode, LoadOptions};
 
 fn fixture(id: &str, protocol: u8) -> &'static [u8] {
+    fixture_kind(id, &format!("p{protocol}.pkl"))
+}
+
+fn fixture_kind(id: &str, kind: &str) -> &'static [u8] {
     let case = cases().into_iter().find(|c| c.id == id).unwrap();
-    case.pickles.iter().find(|(p, _)| *p == protocol).unwrap().1
+    case.pickles.iter().find(|(k, _)| *k == kind).unwrap().1
 }
 
 #[test]
@@ -63,6 +67,30 @@ fn every_truncation_point_is_a_clean_error() {
                 ErrorCode::BadFormat,
                 "p{protocol} cut at {end}: {err}"
             );
+        }
+    }
+}
+
+#[test]
+fn every_truncation_point_of_joblib_files_is_a_clean_error() {
+    for kind in ["joblib", "joblib.z", "joblib.gz"] {
+        // Object arrays (nested pickles) and inline payloads, joblib 1.3 (p2 nested) and 1.6 (p5).
+        for id in ["sk13/logreg_string_classes", "sk19/logreg_string_classes"] {
+            let bytes = fixture_kind(id, kind);
+            for end in 0..bytes.len() {
+                match load(&bytes[..end], &LoadOptions::default()) {
+                    Err(e) => assert_eq!(
+                        e.code(),
+                        ErrorCode::BadFormat,
+                        "{id} {kind} cut at {end}: {e}"
+                    ),
+                    // gzip has a trailer the inflater does not need: cutting only it still loads.
+                    Ok(_) => assert!(
+                        kind == "joblib.gz" && end + 8 >= bytes.len(),
+                        "{id} {kind} cut at {end} loaded"
+                    ),
+                }
+            }
         }
     }
 }

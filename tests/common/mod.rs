@@ -20,7 +20,8 @@ pub const ABS_FLOOR: f64 = 1e-15;
 pub struct Case {
     pub id: &'static str,
     pub expected: Value,
-    pub pickles: &'static [(u8, &'static [u8])],
+    /// (file kind such as "p4.pkl" or "joblib.z", bytes)
+    pub pickles: &'static [(&'static str, &'static [u8])],
 }
 
 pub fn cases() -> Vec<Case> {

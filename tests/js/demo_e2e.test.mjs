@@ -122,11 +122,19 @@ test("a picked file loads; a hostile file is refused with its code and the page 
   await fillRow(expected.X[12]);
   assert.equal(JSON.parse(await shownValue()), expected.predict[12]);
 
+  // joblib.dump(..., compress=3) output, as most users save models.
+  await page.setInputFiles("#file-input", join(root, "tests/fixtures/sk19/logreg_string_classes.joblib.z"));
+  await page.waitForFunction(() => /logreg_string_classes\.joblib/.test(document.querySelector("#status").textContent));
+  assert.match(await page.textContent("#facts"), /joblib \(zlib compressed/);
+  const expected19 = fixture("sk19/logreg_string_classes");
+  await fillRow(expected19.X[7]);
+  assert.equal(JSON.parse(await shownValue()), expected19.predict[7]);
+
   await page.setInputFiles("#file-input", join(root, "tests/fixtures/hostile/os_system.p4.pkl"));
   await page.waitForFunction(() => /UNSUPPORTED_CLASS/.test(document.querySelector("#status").textContent));
   assert.match(await page.textContent("#status"), /posix\.system/);
-  await fillRow(expected.X[30]);
-  assert.equal(JSON.parse(await shownValue()), expected.predict[30], "previous model still serves");
+  await fillRow(expected19.X[30]);
+  assert.equal(JSON.parse(await shownValue()), expected19.predict[30], "previous model still serves");
 });
 
 test("the downloaded bundle, dropped back onto the page, predicts the same", async () => {

@@ -56,6 +56,8 @@ pub enum Class {
     Loss(LossKind),
     /// State we keep but never read (RNGs, link objects, Cython loss kernels).
     Opaque,
+    /// `joblib.numpy_pickle.NumpyArrayWrapper`: its array bytes follow it in the stream.
+    JoblibArrayWrapper,
 }
 
 /// Gradient-boosting losses, under their old (`_gb_losses`, ≤ 1.3) and new (`_loss`) names.
@@ -89,7 +91,10 @@ impl Class {
 
     /// Estimator classes that can be the root of a model file.
     pub fn is_estimator(self) -> bool {
-        !matches!(self, Class::Tree | Class::Loss(_) | Class::Opaque)
+        !matches!(
+            self,
+            Class::Tree | Class::Loss(_) | Class::Opaque | Class::JoblibArrayWrapper
+        )
     }
 }
 
@@ -232,6 +237,11 @@ const CLASSES: &[(&str, &str, Class)] = &[
         "sklearn.ensemble._gb_losses",
         "ExponentialLoss",
         Class::Loss(LossKind::Exponential),
+    ),
+    (
+        "joblib.numpy_pickle",
+        "NumpyArrayWrapper",
+        Class::JoblibArrayWrapper,
     ),
     // Kept but never read.
     ("sklearn._loss.link", "IdentityLink", Class::Opaque),

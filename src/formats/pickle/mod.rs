@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::limits::LoadLimits;
-use globals::Global;
+use globals::{Class, Global};
 use numpy::{Dtype, Kind, NdArray};
 use value::{Arena, Id, Value};
 
@@ -29,6 +29,8 @@ pub struct Document {
     pub root: Id,
     /// The protocol from the PROTO opcode (2 when absent).
     pub protocol: u8,
+    /// The stream held joblib array wrappers (a `joblib.dump` file).
+    pub joblib: bool,
 }
 
 /// Read one pickle stream from the start of `bytes`.
@@ -37,6 +39,7 @@ pub fn parse(bytes: &[u8], limits: &LoadLimits) -> Result<Document> {
     let root = vm.run()?;
     Ok(Document {
         protocol: vm.protocol,
+        joblib: vm.saw_joblib,
         arena: vm.arena,
         root,
     })
@@ -58,6 +61,9 @@ struct Vm<'a> {
     memo: BTreeMap<u32, Id>,
     allocated: usize,
     protocol: u8,
+    /// Inside a joblib object array's nested pickle stream.
+    nested: bool,
+    saw_joblib: bool,
 }
 
 impl<'a> Vm<'a> {
@@ -73,6 +79,8 @@ impl<'a> Vm<'a> {
             memo: BTreeMap::new(),
             allocated: 0,
             protocol: 2,
+            nested: false,
+            saw_joblib: false,
         }
     }
 
@@ -733,9 +741,15 @@ impl<'a> Vm<'a> {
     /// BUILD: what Python does with `obj.__setstate__(state)` / `obj.__dict__.update(state)`.
     fn build(&mut self, target: Id, state: Id) -> Result<()> {
         match self.arena.get(target) {
-            Value::Object { .. } => {
+            Value::Object { class, .. } => {
+                let wrapper = *class == Global::Class(Class::JoblibArrayWrapper);
                 if let Value::Object { state: slot, .. } = self.arena.get_mut(target) {
                     *slot = Some(state);
+                }
+                if wrapper {
+                    self.read_wrapped_array(target, state).map_err(|e| {
+                        e.context(format!("joblib array at byte {}", self.op_offset))
+                    })?;
                 }
                 Ok(())
             }
@@ -761,6 +775,91 @@ impl<'a> Vm<'a> {
             }
             other => Err(self.err(format!("BUILD on a {}, which takes no state", other.kind()))),
         }
+    }
+
+    /// joblib writes a `NumpyArrayWrapper` and, right after its BUILD, the array itself outside
+    /// the pickle grammar: an alignment byte `p` (1..=16) and `p` padding bytes (only when the
+    /// state has `numpy_array_alignment_bytes`, joblib >= 1.2), then the raw element bytes — or,
+    /// for object arrays, a complete nested pickle stream (own memo, protocol 2 or 5).
+    fn read_wrapped_array(&mut self, target: Id, state: Id) -> Result<()> {
+        self.saw_joblib = true;
+        let field = |name: &str| self.arena.dict_get(state, name);
+        let Some(Value::Dtype(dtype)) = field("dtype").map(|id| self.arena.get(id)) else {
+            return Err(Error::bad_format("array wrapper without a dtype"));
+        };
+        let dtype = dtype.clone();
+        let shape = numpy::shape_from(
+            &self.arena,
+            field("shape").ok_or_else(|| Error::bad_format("array wrapper without a shape"))?,
+        )?;
+        let fortran = match field("order").and_then(|id| self.arena.as_str(id)) {
+            Some("F") => true,
+            Some("C") | None => false,
+            Some(other) => return Err(Error::bad_format(format!("array wrapper order {other:?}"))),
+        };
+        if let Some(subclass) = field("subclass") {
+            if !matches!(
+                self.arena.get(subclass),
+                Value::Global(Global::NumpyNdarray)
+            ) {
+                return Err(Error::new(
+                    ErrorCode::UnsupportedVersion,
+                    "joblib arrays of numpy subclasses (matrix, memmap) are not supported",
+                ));
+            }
+        }
+        let array = if dtype.kind == Kind::Object {
+            if self.nested {
+                return Err(Error::bad_format(
+                    "joblib array wrapper inside a nested object-array stream",
+                ));
+            }
+            // A complete pickle stream with its own stack and memo, sharing the arena.
+            let saved = (
+                std::mem::take(&mut self.stack),
+                std::mem::take(&mut self.marks),
+                std::mem::take(&mut self.memo),
+                self.protocol,
+            );
+            self.nested = true;
+            let result = self.run();
+            self.nested = false;
+            (self.stack, self.marks, self.memo, self.protocol) = saved;
+            match self.arena.get(result?) {
+                Value::Array(a) if a.shape == shape => a.clone(),
+                other => {
+                    return Err(Error::bad_format(format!(
+                        "object-array stream holds a {} instead of an array of shape {shape:?}",
+                        other.kind()
+                    )))
+                }
+            }
+        } else {
+            let aligned = field("numpy_array_alignment_bytes")
+                .is_some_and(|id| !matches!(self.arena.get(id), Value::None));
+            if aligned {
+                let padding = usize::from(self.u8()?);
+                if !(1..=16).contains(&padding) {
+                    return Err(Error::bad_format(format!(
+                        "alignment padding of {padding} bytes (joblib writes 1 to 16)"
+                    )));
+                }
+                self.take(padding, "alignment padding")?;
+            }
+            let len = numpy::element_count(&shape)?
+                .checked_mul(dtype.itemsize)
+                .ok_or_else(|| Error::bad_format("array byte size overflows"))?;
+            let len = self.length(len as u64, "joblib array data")?;
+            let bytes = self.take(len, "joblib array data")?.to_vec();
+            NdArray::from_raw(dtype, shape, fortran, bytes)?
+        };
+        let payload = match &array.data {
+            numpy::ArrayData::Raw(b) => b.len(),
+            numpy::ArrayData::Objects(v) => v.len() * 4,
+        };
+        self.charge(payload)?;
+        *self.arena.get_mut(target) = Value::Array(array);
+        Ok(())
     }
 
     /// `ndarray.__setstate__((version, shape, dtype, is_fortran, data))`.
