@@ -37,6 +37,14 @@ impl<'a> Rows<'a> {
         Rows { first_row, ..self }
     }
 
+    pub fn data(&self) -> &'a [f64] {
+        self.data
+    }
+
+    pub fn first_row(&self) -> usize {
+        self.first_row
+    }
+
     pub fn n_rows(&self) -> usize {
         self.data.len().checked_div(self.n_cols).unwrap_or(0)
     }

@@ -7,6 +7,7 @@
 pub mod input;
 pub mod linear;
 pub mod model;
+pub mod transform;
 pub mod tree_models;
 pub mod trees;
 

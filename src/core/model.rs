@@ -4,8 +4,10 @@ use serde::{Deserialize, Serialize};
 
 use super::input::Rows;
 use super::linear::{probabilities, LinearScores, ProbabilityRule};
+use super::transform::Transform;
 use super::tree_models::{argmax, AveragedTrees, BoostedTrees};
 use crate::error::{Error, ErrorCode, Result};
+use std::borrow::Cow;
 
 /// Descriptive facts about a model that its numbers do not imply.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -140,14 +142,26 @@ pub enum Predictions {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Model {
     pub metadata: Metadata,
+    /// Preprocessing applied to every row first (a Pipeline's transformers), in order.
+    pub preprocess: Vec<Transform>,
     pub estimator: Estimator,
 }
 
 impl Model {
     /// Check every invariant the evaluator relies on. Importers and the bundle decoder call it.
     pub fn new(metadata: Metadata, estimator: Estimator) -> Result<Self> {
+        Self::with_preprocess(metadata, Vec::new(), estimator)
+    }
+
+    /// A model whose rows go through `preprocess` before the estimator.
+    pub fn with_preprocess(
+        metadata: Metadata,
+        preprocess: Vec<Transform>,
+        estimator: Estimator,
+    ) -> Result<Self> {
         let model = Model {
             metadata,
+            preprocess,
             estimator,
         };
         model.validate()?;
@@ -178,6 +192,20 @@ impl Model {
             Estimator::AveragedTrees(m) => m.validate()?,
             Estimator::BoostedTrees(m) => m.validate()?,
         }
+        for (i, step) in self.preprocess.iter().enumerate() {
+            step.validate()?;
+            let next = self
+                .preprocess
+                .get(i + 1)
+                .map_or(self.estimator_n_features(), Transform::n_features);
+            if step.n_features() != next {
+                return Err(Error::invalid_model(format!(
+                    "pipeline step {i} ({}) outputs {} columns but the next step takes {next}",
+                    step.name(),
+                    step.n_features()
+                )));
+            }
+        }
         if self.metadata.feature_names.len() != self.n_features() {
             return Err(Error::invalid_model(format!(
                 "{} feature names for {} features",
@@ -188,7 +216,15 @@ impl Model {
         Ok(())
     }
 
+    /// Input columns the caller provides.
     pub fn n_features(&self) -> usize {
+        self.preprocess
+            .first()
+            .map_or(self.estimator_n_features(), Transform::n_features)
+    }
+
+    /// Columns the final estimator sees (after preprocessing).
+    fn estimator_n_features(&self) -> usize {
         match &self.estimator {
             Estimator::LinearRegressor(m) => m.scores.n_features(),
             Estimator::LinearClassifier(m) => m.scores.n_features(),
@@ -229,12 +265,30 @@ impl Model {
 
     /// The checks `predict` applies, for one row of a larger batch (`predictRows`).
     pub fn check_row(&self, row_index: usize, row: &[f64]) -> Result<()> {
-        self.check_input(&Rows::new(row, row.len())?.numbered_from(row_index))
+        self.checked(&Rows::new(row, row.len())?.numbered_from(row_index))
+            .map(|_| ())
     }
 
-    fn check_input(&self, x: &Rows) -> Result<()> {
+    /// Check the column count, run the preprocessing, then reject NaN/infinity where the final
+    /// estimator cannot take them (scalers pass NaN through; the estimators here do not accept
+    /// it). Returns the rows the estimator sees.
+    fn checked<'a>(&self, x: &Rows<'a>) -> Result<Cow<'a, [f64]>> {
         x.expect_cols(self.n_features())?;
-        x.expect_finite(&self.metadata.feature_names, self.short_class_name())
+        let data: Cow<'a, [f64]> = if self.preprocess.is_empty() {
+            Cow::Borrowed(x.data())
+        } else {
+            let mut owned = x.data().to_vec();
+            for row in owned.chunks_exact_mut(self.n_features().max(1)) {
+                for step in &self.preprocess {
+                    step.apply(row);
+                }
+            }
+            Cow::Owned(owned)
+        };
+        Rows::new(&data, self.estimator_n_features())?
+            .numbered_from(x.first_row())
+            .expect_finite(&self.metadata.feature_names, self.short_class_name())?;
+        Ok(data)
     }
 
     /// Compute every linear score of every row: `n_rows × scores.n_scores()`.
@@ -249,7 +303,8 @@ impl Model {
 
     /// `predict`: regression values, or the index of the predicted class per row.
     pub fn predict(&self, x: &Rows) -> Result<Predictions> {
-        self.check_input(x)?;
+        let data = self.checked(x)?;
+        let x = &Rows::new(&data, self.estimator_n_features())?;
         match &self.estimator {
             Estimator::LinearRegressor(m) => Ok(Predictions::Values {
                 data: Self::all_scores(&m.scores, x),
@@ -295,9 +350,13 @@ impl Model {
 
     /// `predict_proba`: `n_rows × n_classes`, classes in the order of the labels.
     pub fn predict_proba(&self, x: &Rows) -> Result<Vec<f64>> {
+        if self.classes().is_none() {
+            return Err(self.unsupported("predictProba"));
+        }
+        let data = self.checked(x)?;
+        let x = &Rows::new(&data, self.estimator_n_features())?;
         match &self.estimator {
             Estimator::LinearClassifier(m) => {
-                self.check_input(x)?;
                 let width = m.scores.n_scores();
                 let n_classes = m.classes.len();
                 let scores = Self::all_scores(&m.scores, x);
@@ -310,29 +369,26 @@ impl Model {
                 }
                 Ok(out)
             }
-            Estimator::AveragedTrees(m) if m.classes.is_some() => {
-                self.check_input(x)?;
-                Ok(m.outputs(x))
-            }
-            Estimator::BoostedTrees(m) if m.classes.is_some() => {
-                self.check_input(x)?;
-                Ok(m.proba_from_raw(&m.raw(x)))
-            }
+            Estimator::AveragedTrees(m) if m.classes.is_some() => Ok(m.outputs(x)),
+            Estimator::BoostedTrees(m) if m.classes.is_some() => Ok(m.proba_from_raw(&m.raw(x))),
             _ => Err(self.unsupported("predictProba")),
         }
     }
 
     /// `decision_function`: the raw class scores, `n_rows × n_scores` (1 column for binary).
     pub fn decision_function(&self, x: &Rows) -> Result<(Vec<f64>, usize)> {
+        let has_scores = matches!(&self.estimator, Estimator::LinearClassifier(_))
+            || matches!(&self.estimator, Estimator::BoostedTrees(m) if m.classes.is_some());
+        if !has_scores {
+            return Err(self.unsupported("decisionFunction"));
+        }
+        let data = self.checked(x)?;
+        let x = &Rows::new(&data, self.estimator_n_features())?;
         match &self.estimator {
             Estimator::LinearClassifier(m) => {
-                self.check_input(x)?;
                 Ok((Self::all_scores(&m.scores, x), m.scores.n_scores()))
             }
-            Estimator::BoostedTrees(m) if m.classes.is_some() => {
-                self.check_input(x)?;
-                Ok((m.raw(x), m.trees.n_outputs()))
-            }
+            Estimator::BoostedTrees(m) => Ok((m.raw(x), m.trees.n_outputs())),
             _ => Err(self.unsupported("decisionFunction")),
         }
     }

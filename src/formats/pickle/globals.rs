@@ -52,6 +52,9 @@ pub enum Class {
     Tree,
     DummyClassifier,
     DummyRegressor,
+    Pipeline,
+    StandardScaler,
+    MinMaxScaler,
     /// A gradient-boosting loss object (only its class matters).
     Loss(LossKind),
     /// State we keep but never read (RNGs, link objects, Cython loss kernels).
@@ -166,6 +169,17 @@ const CLASSES: &[(&str, &str, Class)] = &[
     ),
     ("sklearn.dummy", "DummyClassifier", Class::DummyClassifier),
     ("sklearn.dummy", "DummyRegressor", Class::DummyRegressor),
+    ("sklearn.pipeline", "Pipeline", Class::Pipeline),
+    (
+        "sklearn.preprocessing._data",
+        "StandardScaler",
+        Class::StandardScaler,
+    ),
+    (
+        "sklearn.preprocessing._data",
+        "MinMaxScaler",
+        Class::MinMaxScaler,
+    ),
     // Losses, scikit-learn >= 1.4.
     (
         "sklearn._loss.loss",

@@ -5,6 +5,7 @@
 
 mod attrs;
 mod linear;
+mod pipeline;
 mod trees;
 
 use crate::core::{Estimator, Metadata, Model};
@@ -42,37 +43,32 @@ pub fn lower(doc: &Document, ctx: &ImportContext) -> Result<Model> {
         }
     };
     let attrs = Attrs::new(&doc.arena, state, class.name())?;
-    let estimator = match class {
-        Class::LinearRegression => {
-            Estimator::LinearRegressor(linear::linear_regression(&attrs, ctx)?)
-        }
-        Class::LogisticRegression => {
-            Estimator::LinearClassifier(linear::logistic_regression(&attrs, ctx)?)
-        }
-        Class::DecisionTreeClassifier
-        | Class::DecisionTreeRegressor
-        | Class::ExtraTreeClassifier
-        | Class::ExtraTreeRegressor
-        | Class::RandomForestClassifier
-        | Class::RandomForestRegressor
-        | Class::ExtraTreesClassifier
-        | Class::ExtraTreesRegressor => {
-            Estimator::AveragedTrees(trees::averaged(&attrs, class, ctx)?)
-        }
-        Class::GradientBoostingClassifier | Class::GradientBoostingRegressor => {
-            Estimator::BoostedTrees(trees::boosted(&attrs, class, ctx)?)
-        }
-        other => {
-            return Err(Error::unsupported_class(format!(
-                "a {} cannot be used as a model on its own",
-                other.name()
-            )))
-        }
-    };
-    let n_features = model_n_features(&estimator);
-    let (feature_names, from_source) = attrs.feature_names(n_features)?;
-    let metadata = Metadata {
-        name: class.name().to_owned(),
+    if class == Class::Pipeline {
+        return pipeline::lower(&attrs, ctx);
+    }
+    let estimator = lower_estimator(&attrs, class, ctx)?;
+    let (feature_names, from_source) = attrs.feature_names(model_n_features(&estimator))?;
+    let metadata = metadata(
+        &attrs,
+        class,
+        class.name().to_owned(),
+        feature_names,
+        from_source,
+        ctx,
+    );
+    Model::new(metadata, estimator)
+}
+
+fn metadata(
+    attrs: &Attrs,
+    class: Class,
+    name: String,
+    feature_names: Vec<String>,
+    from_source: bool,
+    ctx: &ImportContext,
+) -> Metadata {
+    Metadata {
+        name,
         version: "1".to_owned(),
         source_library: "scikit-learn".to_owned(),
         source_library_version: attrs
@@ -84,8 +80,38 @@ pub fn lower(doc: &Document, ctx: &ImportContext) -> Result<Model> {
         feature_names,
         feature_names_from_source: from_source,
         created_unix_ms: ctx.created_unix_ms,
-    };
-    Model::new(metadata, estimator)
+    }
+}
+
+/// Lower one (non-pipeline) estimator object.
+fn lower_estimator(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<Estimator> {
+    Ok(match class {
+        Class::LinearRegression => {
+            Estimator::LinearRegressor(linear::linear_regression(attrs, ctx)?)
+        }
+        Class::LogisticRegression => {
+            Estimator::LinearClassifier(linear::logistic_regression(attrs, ctx)?)
+        }
+        Class::DecisionTreeClassifier
+        | Class::DecisionTreeRegressor
+        | Class::ExtraTreeClassifier
+        | Class::ExtraTreeRegressor
+        | Class::RandomForestClassifier
+        | Class::RandomForestRegressor
+        | Class::ExtraTreesClassifier
+        | Class::ExtraTreesRegressor => {
+            Estimator::AveragedTrees(trees::averaged(attrs, class, ctx)?)
+        }
+        Class::GradientBoostingClassifier | Class::GradientBoostingRegressor => {
+            Estimator::BoostedTrees(trees::boosted(attrs, class, ctx)?)
+        }
+        other => {
+            return Err(Error::unsupported_class(format!(
+                "a {} cannot be used as a model on its own",
+                other.name()
+            )))
+        }
+    })
 }
 
 fn model_n_features(estimator: &Estimator) -> usize {
