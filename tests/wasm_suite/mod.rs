@@ -586,31 +586,24 @@ fn load_limits_come_from_js_options() {
         Reflect::set(&options, &"limits".into(), &l).unwrap();
         load(bytes_arg(case.pickles[1].1), Some(options.unchecked_into()))
     };
-    let err = with_limits(&[("maxTrees", 10.0)]).err().unwrap();
-    assert_eq!(code_of(&err), "LIMIT_EXCEEDED");
-    assert!(
-        error_text(&err).contains("number of trees is 11, over the limit of 10"),
-        "{}",
-        error_text(&err)
-    );
-    let err = with_limits(&[("maxNodes", 100.0)]).err().unwrap();
-    assert!(
-        error_text(&err).contains("number of tree nodes"),
-        "{}",
-        error_text(&err)
-    );
-    let err = with_limits(&[("maxAllocBytes", 5000.0)]).err().unwrap();
-    assert!(
-        error_text(&err).contains("max_alloc_bytes limit of 5000"),
-        "{}",
-        error_text(&err)
-    );
-    let err = with_limits(&[("maxFeatures", 29.0)]).err().unwrap();
-    assert!(
-        error_text(&err).contains("number of features is 30"),
-        "{}",
-        error_text(&err)
-    );
+    for (limit, value, says) in [
+        (
+            "maxTrees",
+            10.0,
+            "number of trees is 11, over the limit of 10",
+        ),
+        ("maxNodes", 100.0, "number of tree nodes"),
+        ("maxAllocBytes", 5000.0, "max_alloc_bytes limit of 5000"),
+        ("maxFeatures", 29.0, "number of features is 30"),
+    ] {
+        let err = with_limits(&[(limit, value)]).err().unwrap();
+        assert_eq!(code_of(&err), "LIMIT_EXCEEDED", "{limit}");
+        assert!(
+            error_text(&err).contains(says),
+            "{limit}: {}",
+            error_text(&err)
+        );
+    }
     let err = with_limits(&[("maxTreez", 1.0)]).err().unwrap();
     assert_eq!(code_of(&err), "BAD_INPUT");
     let err = with_limits(&[("maxTrees", -3.0)]).err().unwrap();

@@ -199,13 +199,14 @@ impl Dtype {
         Ok(())
     }
 
-    /// Decode one numeric element from exactly `itemsize` bytes.
-    fn read_f64(&self, bytes: &[u8]) -> Option<f64> {
-        let mut buf = [0u8; 8];
+    /// The element's bytes as a little-endian word (honouring the dtype's byte order), for
+    /// elements of 1 to 8 bytes that are exactly `itemsize` long.
+    fn le_word(&self, bytes: &[u8]) -> Option<u64> {
         let n = self.itemsize;
         if bytes.len() != n || n == 0 || n > 8 {
             return None;
         }
+        let mut buf = [0u8; 8];
         if self.big_endian {
             for (dst, src) in buf.iter_mut().zip(bytes.iter().rev()) {
                 *dst = *src;
@@ -213,46 +214,38 @@ impl Dtype {
         } else {
             buf[..n].copy_from_slice(bytes);
         }
-        let le = u64::from_le_bytes(buf);
-        let sign_extend = |bits: u32| -> i64 {
-            let shift = 64 - bits;
-            ((le << shift) as i64) >> shift
-        };
-        Some(match (self.kind, n) {
-            (Kind::Float, 8) => f64::from_bits(le),
-            (Kind::Float, 4) => f64::from(f32::from_bits(le as u32)),
-            (Kind::Int, 1 | 2 | 4 | 8) => sign_extend(n as u32 * 8) as f64,
-            (Kind::UInt, 1 | 2 | 4 | 8) => le as f64,
-            (Kind::Bool, 1) => f64::from(u8::from(le != 0)),
-            _ => return None,
-        })
+        Some(u64::from_le_bytes(buf))
+    }
+
+    /// Decode one numeric element from exactly `itemsize` bytes.
+    fn read_f64(&self, bytes: &[u8]) -> Option<f64> {
+        if self.kind == Kind::Float {
+            return match self.itemsize {
+                8 => self.le_word(bytes).map(f64::from_bits),
+                4 => self
+                    .le_word(bytes)
+                    .map(|w| f64::from(f32::from_bits(w as u32))),
+                _ => None,
+            };
+        }
+        match self.kind {
+            Kind::Int => self.read_i64(bytes).map(|v| v as f64),
+            Kind::UInt => self.le_word(bytes).map(|w| w as f64),
+            Kind::Bool => self.le_word(bytes).map(|w| f64::from(u8::from(w != 0))),
+            _ => None,
+        }
     }
 
     /// Decode one integer element; `None` for non-integer kinds or sizes.
     fn read_i64(&self, bytes: &[u8]) -> Option<i64> {
-        match self.kind {
-            Kind::Int | Kind::UInt | Kind::Bool => {}
-            _ => return None,
-        }
-        let n = self.itemsize;
-        if bytes.len() != n || n == 0 || n > 8 {
-            return None;
-        }
-        let mut buf = [0u8; 8];
-        if self.big_endian {
-            for (dst, src) in buf.iter_mut().zip(bytes.iter().rev()) {
-                *dst = *src;
-            }
-        } else {
-            buf[..n].copy_from_slice(bytes);
-        }
-        let le = u64::from_le_bytes(buf);
+        let word = self.le_word(bytes)?;
         match self.kind {
             Kind::Int => {
-                let shift = 64 - n as u32 * 8;
-                Some(((le << shift) as i64) >> shift)
+                let shift = 64 - self.itemsize as u32 * 8;
+                Some(((word << shift) as i64) >> shift)
             }
-            _ => i64::try_from(le).ok(),
+            Kind::UInt | Kind::Bool => i64::try_from(word).ok(),
+            _ => None,
         }
     }
 
