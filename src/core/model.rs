@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::input::Rows;
 use super::linear::{probabilities, LinearScores, ProbabilityRule};
 use super::transform::Transform;
-use super::tree_models::{argmax, AveragedTrees, BoostedTrees};
+use super::tree_models::{argmax, AveragedTrees, BoostedTrees, HistBoosted};
 use crate::error::{Error, ErrorCode, Result};
 use std::borrow::Cow;
 
@@ -127,6 +127,8 @@ pub enum Estimator {
     AveragedTrees(AveragedTrees),
     /// Gradient boosting.
     BoostedTrees(BoostedTrees),
+    /// Histogram gradient boosting (f64 splits, learned missing-value directions).
+    HistBoosted(HistBoosted),
 }
 
 /// Result of `predict`.
@@ -173,7 +175,9 @@ impl Model {
         match &mut self.estimator {
             Estimator::AveragedTrees(m) => m.trees.prepare()?,
             Estimator::BoostedTrees(m) => m.trees.prepare()?,
-            Estimator::LinearRegressor(_) | Estimator::LinearClassifier(_) => {}
+            Estimator::LinearRegressor(_)
+            | Estimator::LinearClassifier(_)
+            | Estimator::HistBoosted(_) => {}
         }
         self.validate()
     }
@@ -191,6 +195,7 @@ impl Model {
             Estimator::LinearClassifier(m) => m.validate()?,
             Estimator::AveragedTrees(m) => m.validate()?,
             Estimator::BoostedTrees(m) => m.validate()?,
+            Estimator::HistBoosted(m) => m.validate()?,
         }
         for (i, step) in self.preprocess.iter().enumerate() {
             step.validate()?;
@@ -230,6 +235,7 @@ impl Model {
             Estimator::LinearClassifier(m) => m.scores.n_features(),
             Estimator::AveragedTrees(m) => m.trees.n_features(),
             Estimator::BoostedTrees(m) => m.trees.n_features(),
+            Estimator::HistBoosted(m) => m.n_features,
         }
     }
 
@@ -254,6 +260,7 @@ impl Model {
             Estimator::LinearClassifier(m) => Some(&m.classes),
             Estimator::AveragedTrees(m) => m.classes.as_ref(),
             Estimator::BoostedTrees(m) => m.classes.as_ref(),
+            Estimator::HistBoosted(m) => m.classes.as_ref(),
         }
     }
 
@@ -285,9 +292,13 @@ impl Model {
             }
             Cow::Owned(owned)
         };
-        Rows::new(&data, self.estimator_n_features())?
-            .numbered_from(x.first_row())
-            .expect_finite(&self.metadata.feature_names, self.short_class_name())?;
+        // HistGradientBoosting takes NaN and infinities (scikit-learn validates it with
+        // ensure_all_finite=False); every other estimator here rejects them.
+        if !matches!(self.estimator, Estimator::HistBoosted(_)) {
+            Rows::new(&data, self.estimator_n_features())?
+                .numbered_from(x.first_row())
+                .expect_finite(&self.metadata.feature_names, self.short_class_name())?;
+        }
         Ok(data)
     }
 
@@ -345,6 +356,16 @@ impl Model {
                     },
                 })
             }
+            Estimator::HistBoosted(m) => {
+                let raw = m.raw(x);
+                Ok(match &m.classes {
+                    Some(_) => Predictions::ClassIndices(m.labels(&raw)),
+                    None => Predictions::Values {
+                        data: m.values(raw),
+                        n_cols: 1,
+                    },
+                })
+            }
         }
     }
 
@@ -371,6 +392,7 @@ impl Model {
             }
             Estimator::AveragedTrees(m) if m.classes.is_some() => Ok(m.outputs(x)),
             Estimator::BoostedTrees(m) if m.classes.is_some() => Ok(m.proba_from_raw(&m.raw(x))),
+            Estimator::HistBoosted(m) if m.classes.is_some() => Ok(m.proba_from_raw(&m.raw(x))),
             _ => Err(self.unsupported("predictProba")),
         }
     }
@@ -378,7 +400,8 @@ impl Model {
     /// `decision_function`: the raw class scores, `n_rows × n_scores` (1 column for binary).
     pub fn decision_function(&self, x: &Rows) -> Result<(Vec<f64>, usize)> {
         let has_scores = matches!(&self.estimator, Estimator::LinearClassifier(_))
-            || matches!(&self.estimator, Estimator::BoostedTrees(m) if m.classes.is_some());
+            || matches!(&self.estimator, Estimator::BoostedTrees(m) if m.classes.is_some())
+            || matches!(&self.estimator, Estimator::HistBoosted(m) if m.classes.is_some());
         if !has_scores {
             return Err(self.unsupported("decisionFunction"));
         }
@@ -389,6 +412,7 @@ impl Model {
                 Ok((Self::all_scores(&m.scores, x), m.scores.n_scores()))
             }
             Estimator::BoostedTrees(m) => Ok((m.raw(x), m.trees.n_outputs())),
+            Estimator::HistBoosted(m) => Ok((m.raw(x), m.baseline.len())),
             _ => Err(self.unsupported("decisionFunction")),
         }
     }

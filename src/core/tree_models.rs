@@ -78,6 +78,8 @@ pub enum BoostLink {
     /// `argmax_proba`: ≤ 1.3 binomial deviance predicts `argmax([1-p, p])` (ties → class 0);
     /// otherwise the label is `raw >= 0`.
     Logit { half: bool, argmax_proba: bool },
+    /// Binary HistGradientBoosting (newer versions): `p = expit(raw)`, label `raw > 0`.
+    LogitRawPositive,
     /// Multiclass ≥ 1.4: softmax; label = argmax of raw scores.
     Softmax,
     /// Multiclass ≤ 1.3: `exp(raw - logsumexp(raw))`; label = argmax of those probabilities.
@@ -124,62 +126,235 @@ impl BoostedTrees {
 
     /// Probabilities from raw scores, `n_rows × n_classes`.
     pub fn proba_from_raw(&self, raw: &[f64]) -> Vec<f64> {
-        match self.link {
-            Some(BoostLink::Logit { half, .. }) => raw
-                .iter()
-                .flat_map(|&r| {
-                    let p = expit(if half { 2.0 * r } else { r });
-                    [1.0 - p, p]
-                })
-                .collect(),
-            Some(BoostLink::Softmax) => {
-                let mut out = raw.to_vec();
-                let k = self.trees.n_outputs().max(1);
-                out.chunks_exact_mut(k).for_each(softmax_in_place);
-                out
-            }
-            Some(BoostLink::ExpMinusLogSumExp) => {
-                let k = self.trees.n_outputs().max(1);
-                let mut out = raw.to_vec();
-                for row in out.chunks_exact_mut(k) {
-                    let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-                    let sum: f64 = row.iter().map(|v| (v - max).exp()).sum();
-                    let lse = sum.ln() + max;
-                    for v in row.iter_mut() {
-                        let p = (*v - lse).exp();
-                        *v = if p.is_nan() { 0.0 } else { p };
-                    }
-                }
-                out
-            }
-            None => raw.to_vec(),
-        }
+        link_proba(self.link, self.trees.n_outputs(), raw)
     }
 
     /// Predicted class index per row.
     pub fn labels(&self, raw: &[f64]) -> Vec<usize> {
-        let k = self.trees.n_outputs().max(1);
-        match self.link {
-            Some(BoostLink::Logit {
-                argmax_proba: true,
-                half,
-            }) => raw
-                .iter()
-                .map(|&r| {
-                    let p = expit(if half { 2.0 * r } else { r });
-                    usize::from(p > 1.0 - p)
-                })
-                .collect(),
-            Some(BoostLink::Logit {
-                argmax_proba: false,
-                ..
-            }) => raw.iter().map(|&r| usize::from(r >= 0.0)).collect(),
-            Some(BoostLink::Softmax) | None => raw.chunks_exact(k).map(argmax).collect(),
-            Some(BoostLink::ExpMinusLogSumExp) => self
-                .proba_from_raw(raw)
-                .chunks_exact(k)
-                .map(argmax)
-                .collect(),
+        link_labels(self.link, self.trees.n_outputs(), raw)
+    }
+}
+
+/// Probabilities from boosted raw scores (`k` columns), per the link.
+pub fn link_proba(link: Option<BoostLink>, k: usize, raw: &[f64]) -> Vec<f64> {
+    let k = k.max(1);
+    match link {
+        Some(BoostLink::LogitRawPositive) => raw
+            .iter()
+            .flat_map(|&r| {
+                let p = expit(r);
+                [1.0 - p, p]
+            })
+            .collect(),
+        Some(BoostLink::Logit { half, .. }) => raw
+            .iter()
+            .flat_map(|&r| {
+                let p = expit(if half { 2.0 * r } else { r });
+                [1.0 - p, p]
+            })
+            .collect(),
+        Some(BoostLink::Softmax) => {
+            let mut out = raw.to_vec();
+            out.chunks_exact_mut(k).for_each(softmax_in_place);
+            out
+        }
+        Some(BoostLink::ExpMinusLogSumExp) => {
+            let mut out = raw.to_vec();
+            for row in out.chunks_exact_mut(k) {
+                let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                let sum: f64 = row.iter().map(|v| (v - max).exp()).sum();
+                let lse = sum.ln() + max;
+                for v in row.iter_mut() {
+                    let p = (*v - lse).exp();
+                    *v = if p.is_nan() { 0.0 } else { p };
+                }
+            }
+            out
+        }
+        None => raw.to_vec(),
+    }
+}
+
+/// Predicted class index per row from boosted raw scores (`k` columns), per the link.
+pub fn link_labels(link: Option<BoostLink>, k: usize, raw: &[f64]) -> Vec<usize> {
+    let k = k.max(1);
+    match link {
+        Some(BoostLink::Logit {
+            argmax_proba: true,
+            half,
+        }) => raw
+            .iter()
+            .map(|&r| {
+                let p = expit(if half { 2.0 * r } else { r });
+                usize::from(p > 1.0 - p)
+            })
+            .collect(),
+        Some(BoostLink::Logit {
+            argmax_proba: false,
+            ..
+        }) => raw.iter().map(|&r| usize::from(r >= 0.0)).collect(),
+        Some(BoostLink::LogitRawPositive) => raw.iter().map(|&r| usize::from(r > 0.0)).collect(),
+        Some(BoostLink::Softmax) | None => raw.chunks_exact(k).map(argmax).collect(),
+        Some(BoostLink::ExpMinusLogSumExp) => link_proba(link, k, raw)
+            .chunks_exact(k)
+            .map(argmax)
+            .collect(),
+    }
+}
+
+/// A node of a histogram-gradient-boosting tree: f64 threshold compared with f64 input (no
+/// float32 cast), and a learned direction for missing values.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HistNode {
+    pub feature: u32,
+    pub threshold: f64,
+    pub left: u32,
+    pub right: u32,
+    pub missing_left: bool,
+    pub leaf: bool,
+    /// Leaf value (already scaled by the learning rate at training time).
+    pub value: f64,
+}
+
+/// scikit-learn's HistGradientBoosting: `raw = baseline + Σ tree values`, NaN routed by each
+/// split's learned direction.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HistBoosted {
+    pub n_features: usize,
+    pub nodes: Vec<HistNode>,
+    /// First node of each tree, in iteration-major, class-minor order.
+    pub roots: Vec<u32>,
+    /// Output column of each tree.
+    pub columns: Vec<u32>,
+    pub baseline: Vec<f64>,
+    pub classes: Option<ClassLabels>,
+    pub link: Option<BoostLink>,
+    /// Regressors with a log link (poisson, gamma, tweedie) predict `exp(raw)`.
+    pub exp_link: bool,
+}
+
+impl HistBoosted {
+    fn tree_range(&self, t: usize) -> (usize, usize) {
+        let start = self.roots.get(t).map_or(0, |&r| r as usize);
+        let end = self
+            .roots
+            .get(t + 1)
+            .map_or(self.nodes.len(), |&r| r as usize);
+        (start, end)
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        let k = self.baseline.len();
+        if k == 0 || self.roots.is_empty() || self.columns.len() != self.roots.len() {
+            return Err(Error::invalid_model(
+                "histogram boosting model has no trees or no baseline",
+            ));
+        }
+        if self.baseline.iter().any(|v| !v.is_finite()) {
+            return Err(Error::invalid_model("baseline prediction is not finite"));
+        }
+        match (&self.classes, self.link) {
+            (None, None) if k == 1 => {}
+            (Some(c), Some(BoostLink::Logit { .. } | BoostLink::LogitRawPositive))
+                if c.len() == 2 && k == 1 => {}
+            (Some(c), Some(BoostLink::Softmax | BoostLink::ExpMinusLogSumExp))
+                if c.len() > 2 && c.len() == k => {}
+            _ => {
+                return Err(Error::invalid_model(
+                    "histogram boosting classes, link and outputs disagree",
+                ))
+            }
+        }
+        for t in 0..self.roots.len() {
+            let (start, end) = self.tree_range(t);
+            if start >= end
+                || end > self.nodes.len()
+                || self.columns.get(t).is_none_or(|&c| c as usize >= k)
+            {
+                return Err(Error::invalid_model(format!(
+                    "tree {t} is empty, overlaps the next or writes past the outputs"
+                )));
+            }
+            for i in start..end {
+                let Some(n) = self.nodes.get(i) else { break };
+                let bad = |what: String| {
+                    Error::invalid_model(format!("tree {t}, node {}: {what}", i - start))
+                };
+                if n.leaf {
+                    if !n.value.is_finite() {
+                        return Err(bad("leaf value is not finite".into()));
+                    }
+                    continue;
+                }
+                if n.feature as usize >= self.n_features {
+                    return Err(bad(format!(
+                        "feature {} but the model has {} features",
+                        n.feature, self.n_features
+                    )));
+                }
+                if n.threshold.is_nan() {
+                    return Err(bad("threshold is NaN".into()));
+                }
+                for child in [n.left as usize, n.right as usize] {
+                    if child <= i || child >= end {
+                        return Err(bad(format!(
+                            "child {} points backwards, to itself or outside the tree",
+                            child as i64 - start as i64
+                        )));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Raw scores, `n_rows × K`.
+    pub fn raw(&self, x: &super::input::Rows) -> Vec<f64> {
+        let k = self.baseline.len().max(1);
+        let mut out: Vec<f64> = (0..x.n_rows())
+            .flat_map(|_| self.baseline.iter().copied())
+            .collect();
+        for (row, row_out) in x.iter().zip(out.chunks_exact_mut(k)) {
+            for (t, &root) in self.roots.iter().enumerate() {
+                let mut i = root as usize;
+                // Validation guarantees every step moves forward inside the tree.
+                while let Some(n) = self.nodes.get(i) {
+                    if n.leaf {
+                        if let Some(o) =
+                            row_out.get_mut(self.columns.get(t).copied().unwrap_or(0) as usize)
+                        {
+                            *o += n.value;
+                        }
+                        break;
+                    }
+                    let v = row.get(n.feature as usize).copied().unwrap_or(f64::NAN);
+                    let left = if v.is_nan() {
+                        n.missing_left
+                    } else {
+                        v <= n.threshold
+                    };
+                    i = if left { n.left } else { n.right } as usize;
+                }
+            }
+        }
+        out
+    }
+
+    /// The boosting view used for probabilities and labels (same links as gradient boosting).
+    pub fn proba_from_raw(&self, raw: &[f64]) -> Vec<f64> {
+        link_proba(self.link, self.baseline.len(), raw)
+    }
+
+    pub fn labels(&self, raw: &[f64]) -> Vec<usize> {
+        link_labels(self.link, self.baseline.len(), raw)
+    }
+
+    /// Regression values from raw scores.
+    pub fn values(&self, raw: Vec<f64>) -> Vec<f64> {
+        if self.exp_link {
+            raw.into_iter().map(f64::exp).collect()
+        } else {
+            raw
         }
     }
 }

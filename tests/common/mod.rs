@@ -41,7 +41,13 @@ impl Case {
         let n_cols = rows[0].as_array().unwrap().len();
         let flat = rows
             .iter()
-            .flat_map(|r| r.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()))
+            // null is a missing value (JSON has no NaN).
+            .flat_map(|r| {
+                r.as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.as_f64().unwrap_or(f64::NAN))
+            })
             .collect();
         (flat, n_cols)
     }

@@ -26,6 +26,9 @@ pub enum Global {
     CopyregReconstructor,
     /// `builtins.object`, only ever used as an argument of `copyreg._reconstructor`.
     BuiltinsObject,
+    /// `builtins.bytes`: protocol 2 writes an empty `bytes` (e.g. the data of an empty array)
+    /// as `bytes()`.
+    BuiltinsBytes,
     /// A known class: instances become inert records (constructor arguments + BUILD state).
     Class(Class),
     /// Pickling helpers of Cython and numpy objects we never need the contents of (random
@@ -55,6 +58,10 @@ pub enum Class {
     Pipeline,
     StandardScaler,
     MinMaxScaler,
+    HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor,
+    /// `TreePredictor`: one histogram-gradient-boosting tree.
+    TreePredictor,
     /// A gradient-boosting loss object (only its class matters).
     Loss(LossKind),
     /// State we keep but never read (RNGs, link objects, Cython loss kernels).
@@ -73,6 +80,8 @@ pub enum LossKind {
     Binomial,
     Multinomial,
     Exponential,
+    /// Poisson, gamma and Tweedie (log link): predictions are `exp(raw)`.
+    LogLink,
 }
 
 impl Class {
@@ -171,6 +180,32 @@ const CLASSES: &[(&str, &str, Class)] = &[
     ("sklearn.dummy", "DummyRegressor", Class::DummyRegressor),
     ("sklearn.pipeline", "Pipeline", Class::Pipeline),
     (
+        "sklearn.ensemble._hist_gradient_boosting.gradient_boosting",
+        "HistGradientBoostingClassifier",
+        Class::HistGradientBoostingClassifier,
+    ),
+    (
+        "sklearn.ensemble._hist_gradient_boosting.gradient_boosting",
+        "HistGradientBoostingRegressor",
+        Class::HistGradientBoostingRegressor,
+    ),
+    (
+        "sklearn.ensemble._hist_gradient_boosting.predictor",
+        "TreePredictor",
+        Class::TreePredictor,
+    ),
+    (
+        "sklearn.ensemble._hist_gradient_boosting.binning",
+        "_BinMapper",
+        Class::Opaque,
+    ),
+    (
+        "sklearn.preprocessing._label",
+        "LabelEncoder",
+        Class::Opaque,
+    ),
+    ("numpy.random.bit_generator", "SeedSequence", Class::Opaque),
+    (
         "sklearn.preprocessing._data",
         "StandardScaler",
         Class::StandardScaler,
@@ -215,6 +250,21 @@ const CLASSES: &[(&str, &str, Class)] = &[
         "sklearn._loss.loss",
         "ExponentialLoss",
         Class::Loss(LossKind::Exponential),
+    ),
+    (
+        "sklearn._loss.loss",
+        "HalfPoissonLoss",
+        Class::Loss(LossKind::LogLink),
+    ),
+    (
+        "sklearn._loss.loss",
+        "HalfGammaLoss",
+        Class::Loss(LossKind::LogLink),
+    ),
+    (
+        "sklearn._loss.loss",
+        "HalfTweedieLoss",
+        Class::Loss(LossKind::LogLink),
     ),
     // Losses, scikit-learn <= 1.3.
     (
@@ -263,6 +313,7 @@ const CLASSES: &[(&str, &str, Class)] = &[
     ("sklearn._loss.link", "HalfLogitLink", Class::Opaque),
     ("sklearn._loss.link", "MultinomialLogit", Class::Opaque),
     ("sklearn._loss.link", "Interval", Class::Opaque),
+    ("sklearn._loss.link", "LogLink", Class::Opaque),
     ("numpy.random._mt19937", "MT19937", Class::Opaque),
     ("numpy.random._pcg64", "PCG64", Class::Opaque),
     ("numpy.random.mtrand", "RandomState", Class::Opaque),
@@ -277,6 +328,7 @@ const INERT_CONSTRUCTORS: &[(&str, &str)] = &[
     ("numpy.random._pickle", "__randomstate_ctor"),
     ("numpy.random._pickle", "__bit_generator_ctor"),
     ("numpy.random._pickle", "__generator_ctor"),
+    ("numpy.random.bit_generator", "__pyx_unpickle_SeedSequence"),
 ];
 
 /// Resolve `module.name` against the allow-list. `offset` is the byte offset of the opcode that
@@ -298,6 +350,7 @@ pub fn resolve(module: &str, name: &str, offset: usize) -> Result<Global> {
             Some(Global::CopyregReconstructor)
         }
         "object" if module == "builtins" || module == "__builtin__" => Some(Global::BuiltinsObject),
+        "bytes" if module == "builtins" || module == "__builtin__" => Some(Global::BuiltinsBytes),
         _ if module == CYTHON_LOSS_MODULE && name.starts_with("Cy") => {
             Some(Global::Class(Class::Opaque))
         }

@@ -718,6 +718,10 @@ impl<'a> Vm<'a> {
                 args,
                 state: None,
             }),
+            Global::BuiltinsBytes => match args.as_slice() {
+                [] => self.alloc(Value::Bytes(Vec::new())),
+                _ => Err(self.err("bytes(...) with arguments is not supported (only the empty bytes() protocol 2 writes)")),
+            },
             Global::NumpyNdarray | Global::BuiltinsObject => {
                 Err(self.err(format!("{global:?} cannot be called in a model pickle")))
             }

@@ -4,6 +4,7 @@
 //! `_sklearn_version` and the attributes present, never inside the evaluator.
 
 mod attrs;
+mod hist;
 mod linear;
 mod pipeline;
 mod trees;
@@ -105,6 +106,9 @@ fn lower_estimator(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<E
         Class::GradientBoostingClassifier | Class::GradientBoostingRegressor => {
             Estimator::BoostedTrees(trees::boosted(attrs, class, ctx)?)
         }
+        Class::HistGradientBoostingClassifier | Class::HistGradientBoostingRegressor => {
+            Estimator::HistBoosted(hist::lower(attrs, class, ctx)?)
+        }
         other => {
             return Err(Error::unsupported_class(format!(
                 "a {} cannot be used as a model on its own",
@@ -120,5 +124,6 @@ fn model_n_features(estimator: &Estimator) -> usize {
         Estimator::LinearClassifier(m) => m.scores.n_features(),
         Estimator::AveragedTrees(m) => m.trees.n_features(),
         Estimator::BoostedTrees(m) => m.trees.n_features(),
+        Estimator::HistBoosted(m) => m.n_features,
     }
 }

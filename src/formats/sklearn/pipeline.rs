@@ -24,6 +24,8 @@ const ESTIMATORS: &[Class] = &[
     Class::ExtraTreesRegressor,
     Class::GradientBoostingClassifier,
     Class::GradientBoostingRegressor,
+    Class::HistGradientBoostingClassifier,
+    Class::HistGradientBoostingRegressor,
 ];
 
 pub fn lower(attrs: &Attrs, ctx: &ImportContext) -> Result<Model> {

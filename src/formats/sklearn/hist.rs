@@ -1,0 +1,180 @@
+//! `HistGradientBoostingClassifier/Regressor` (scikit-learn 1.0 to 1.9).
+//!
+//! Trees are `TreePredictor` objects whose `nodes` is a packed record array (fields read by
+//! name). Leaf values already include the learning rate. Input stays float64 and NaN follows
+//! each split's `missing_go_to_left`. Categorical splits are not supported yet (refused).
+
+use super::attrs::Attrs;
+use super::ImportContext;
+use crate::core::model::ClassLabels;
+use crate::core::tree_models::{BoostLink, HistBoosted, HistNode};
+use crate::error::{Error, ErrorCode, Result};
+use crate::formats::pickle::globals::{Class, LossKind};
+use crate::formats::pickle::value::Value;
+
+pub fn lower(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<HistBoosted> {
+    let n_features = usize::try_from(attrs.int("n_features_in_")?)
+        .map_err(|_| Error::invalid_model("n_features_in_ is negative"))?;
+    ctx.limits
+        .check("number of features", ctx.limits.max_features, n_features)?;
+    if !matches!(attrs.get("_preprocessor"), None | Some(Value::None)) {
+        return Err(Error::new(
+            ErrorCode::UnsupportedVersion,
+            "HistGradientBoosting with pandas categorical preprocessing (_preprocessor) is not supported yet",
+        ));
+    }
+    let is_classifier = class == Class::HistGradientBoostingClassifier;
+    let classes = if is_classifier {
+        Some(attrs.classes(ctx.limits.max_classes)?)
+    } else {
+        None
+    };
+    let n_classes = classes.as_ref().map_or(0, ClassLabels::len);
+    let baseline = attrs.f64_array("_baseline_prediction")?.values;
+    let k = baseline.len();
+    let kind = match attrs.object("_loss")? {
+        (Class::Loss(kind), _) => kind,
+        (other, _) => {
+            return Err(Error::unsupported_class(format!(
+                "HistGradientBoosting loss {} is not supported",
+                other.name()
+            )))
+        }
+    };
+    let new_rules = attrs.at_least(1, 4);
+    let (link, exp_link) = match (is_classifier, kind) {
+        (false, LossKind::SquaredError | LossKind::AbsoluteError | LossKind::Quantile) => {
+            (None, false)
+        }
+        (false, LossKind::LogLink) => (None, true),
+        (true, LossKind::Binomial) if k == 1 && n_classes == 2 => (
+            Some(if new_rules {
+                BoostLink::LogitRawPositive
+            } else {
+                BoostLink::Logit {
+                    half: false,
+                    argmax_proba: true,
+                }
+            }),
+            false,
+        ),
+        (true, LossKind::Multinomial) if k == n_classes && k > 2 => {
+            (Some(BoostLink::Softmax), false)
+        }
+        (_, other) => {
+            return Err(Error::invalid_model(format!(
+                "{}: loss {other:?} does not fit {k} baseline values and {n_classes} classes",
+                attrs.class_name()
+            )))
+        }
+    };
+
+    let arena = attrs.arena();
+    let mut nodes: Vec<HistNode> = Vec::new();
+    let mut roots = Vec::new();
+    let mut columns = Vec::new();
+    for (iteration, id) in attrs.items("_predictors")?.into_iter().enumerate() {
+        let per_class = match arena.get(id) {
+            Value::List(items) | Value::Tuple(items) => items.clone(),
+            other => {
+                return Err(Error::invalid_model(format!(
+                    "_predictors[{iteration}] is a {}",
+                    other.kind()
+                )))
+            }
+        };
+        if per_class.len() != k {
+            return Err(Error::invalid_model(format!(
+                "_predictors[{iteration}] has {} trees, expected {k}",
+                per_class.len()
+            )));
+        }
+        for (column, tree_id) in per_class.into_iter().enumerate() {
+            let (_, tree) =
+                attrs.nested(arena.get(tree_id), &[Class::TreePredictor], "_predictors")?;
+            let where_ = format!("_predictors[{iteration}][{column}]");
+            let array = tree.array("nodes").map_err(|e| e.context(&where_))?;
+            let value = array.field_f64("value")?;
+            let feature = array.field_i64("feature_idx")?;
+            let threshold = array.field_f64("num_threshold")?;
+            let missing = array.field_i64("missing_go_to_left")?;
+            let left = array.field_i64("left")?;
+            let right = array.field_i64("right")?;
+            let is_leaf = array.field_i64("is_leaf")?;
+            let categorical = array
+                .field_i64("is_categorical")
+                .unwrap_or_else(|_| vec![0; value.len()]);
+            ctx.limits
+                .check("number of trees", ctx.limits.max_trees, roots.len() + 1)?;
+            ctx.limits.check(
+                "number of tree nodes",
+                ctx.limits.max_nodes,
+                nodes.len().saturating_add(value.len()),
+            )?;
+            let base =
+                u32::try_from(nodes.len()).map_err(|_| Error::limit("too many tree nodes"))?;
+            roots.push(base);
+            columns.push(u32::try_from(column).map_err(|_| Error::limit("too many classes"))?);
+            for i in 0..value.len() {
+                let get = |v: &[i64]| v.get(i).copied().unwrap_or(-1);
+                if get(&categorical) == 1 {
+                    return Err(Error::new(
+                        ErrorCode::UnsupportedVersion,
+                        format!("{where_}: categorical splits are not supported yet"),
+                    ));
+                }
+                let leaf = get(&is_leaf) != 0;
+                let index = |v: i64, what: &str| -> Result<u32> {
+                    u32::try_from(v)
+                        .ok()
+                        .and_then(|v| v.checked_add(base))
+                        .ok_or_else(|| {
+                            Error::invalid_model(format!(
+                                "{where_}, node {i}: {what} {v} is out of range"
+                            ))
+                        })
+                };
+                nodes.push(HistNode {
+                    feature: if leaf {
+                        0
+                    } else {
+                        u32::try_from(get(&feature)).map_err(|_| {
+                            Error::invalid_model(format!(
+                                "{where_}, node {i}: feature {} is out of range",
+                                get(&feature)
+                            ))
+                        })?
+                    },
+                    threshold: threshold.get(i).copied().unwrap_or(f64::NAN),
+                    left: if leaf {
+                        0
+                    } else {
+                        index(get(&left), "left child")?
+                    },
+                    right: if leaf {
+                        0
+                    } else {
+                        index(get(&right), "right child")?
+                    },
+                    missing_left: get(&missing) != 0,
+                    leaf,
+                    value: value.get(i).copied().unwrap_or(f64::NAN),
+                });
+            }
+        }
+    }
+    let model = HistBoosted {
+        n_features,
+        nodes,
+        roots,
+        columns,
+        baseline,
+        classes,
+        link,
+        exp_link,
+    };
+    model
+        .validate()
+        .map_err(|e| e.context(attrs.class_name()))?;
+    Ok(model)
+}
