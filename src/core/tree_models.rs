@@ -235,12 +235,7 @@ pub struct HistBoosted {
 
 impl HistBoosted {
     fn tree_range(&self, t: usize) -> (usize, usize) {
-        let start = self.roots.get(t).map_or(0, |&r| r as usize);
-        let end = self
-            .roots
-            .get(t + 1)
-            .map_or(self.nodes.len(), |&r| r as usize);
-        (start, end)
+        super::trees::tree_range(&self.roots, self.nodes.len(), t)
     }
 
     pub fn validate(&self) -> Result<()> {

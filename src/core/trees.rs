@@ -103,12 +103,7 @@ impl StoredEnsemble {
     }
 
     fn tree_range(&self, t: usize) -> (usize, usize) {
-        let start = self.roots.get(t).map_or(0, |&r| r as usize);
-        let end = self
-            .roots
-            .get(t + 1)
-            .map_or(self.nodes.len(), |&r| r as usize);
-        (start, end)
+        tree_range(&self.roots, self.nodes.len(), t)
     }
 
     /// Check every invariant evaluation relies on; called on construction and after decoding a
@@ -216,6 +211,14 @@ impl std::ops::Deref for TreeEnsemble {
     fn deref(&self) -> &StoredEnsemble {
         &self.stored
     }
+}
+
+/// Node index range `start..end` of tree `t`, for trees stored back to back with their first
+/// node indices in `roots` (shared by every tree layout in the crate).
+pub(crate) fn tree_range(roots: &[u32], n_nodes: usize, t: usize) -> (usize, usize) {
+    let start = roots.get(t).map_or(0, |&r| r as usize);
+    let end = roots.get(t + 1).map_or(n_nodes, |&r| r as usize);
+    (start, end)
 }
 
 /// Rows traversed together: independent chains of dependent loads that the CPU can overlap.
