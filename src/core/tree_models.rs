@@ -303,36 +303,102 @@ impl HistBoosted {
         Ok(())
     }
 
-    /// Raw scores, `n_rows × K`.
+    /// Raw scores, `n_rows × K`. Rows are walked 8 at a time in lockstep for `depth` steps per
+    /// tree (a leaf keeps its rows in place), so the eight chains of dependent loads overlap.
     pub fn raw(&self, x: &super::input::Rows) -> Vec<f64> {
+        const LANES: usize = 8;
         let k = self.baseline.len().max(1);
+        let nf = x.n_cols().max(1);
         let mut out: Vec<f64> = (0..x.n_rows())
             .flat_map(|_| self.baseline.iter().copied())
             .collect();
-        for (row, row_out) in x.iter().zip(out.chunks_exact_mut(k)) {
-            for (t, &root) in self.roots.iter().enumerate() {
-                let mut i = root as usize;
-                // Validation guarantees every step moves forward inside the tree.
-                while let Some(n) = self.nodes.get(i) {
-                    if n.leaf {
-                        if let Some(o) =
-                            row_out.get_mut(self.columns.get(t).copied().unwrap_or(0) as usize)
-                        {
-                            *o += n.value;
-                        }
-                        break;
-                    }
+        // Only worth computing when at least one full block of rows will use it.
+        let depths = if x.n_rows() >= LANES {
+            self.depths()
+        } else {
+            Vec::new()
+        };
+        let data = x.data();
+        let step = |i: usize, row: &[f64]| -> usize {
+            match self.nodes.get(i) {
+                Some(n) if !n.leaf => {
                     let v = row.get(n.feature as usize).copied().unwrap_or(f64::NAN);
                     let left = if v.is_nan() {
                         n.missing_left
                     } else {
                         v <= n.threshold
                     };
-                    i = if left { n.left } else { n.right } as usize;
+                    (if left { n.left } else { n.right }) as usize
                 }
+                _ => i,
+            }
+        };
+        for (t, &root) in self.roots.iter().enumerate() {
+            let column = self.columns.get(t).copied().unwrap_or(0) as usize;
+            let steps = depths.get(t).copied().unwrap_or(0);
+            let add = |i: usize, row_out: &mut [f64]| {
+                if let (Some(n), Some(o)) = (self.nodes.get(i), row_out.get_mut(column)) {
+                    *o += n.value;
+                }
+            };
+            let mut xs = data.chunks_exact(LANES * nf);
+            let mut outs = out.chunks_exact_mut(LANES * k);
+            for (block, block_out) in (&mut xs).zip(&mut outs) {
+                let mut idx = [root as usize; LANES];
+                for _ in 0..steps {
+                    for (lane, i) in idx.iter_mut().enumerate() {
+                        *i = step(*i, block.get(lane * nf..(lane + 1) * nf).unwrap_or(&[]));
+                    }
+                }
+                for (i, row_out) in idx.into_iter().zip(block_out.chunks_exact_mut(k)) {
+                    add(i, row_out);
+                }
+            }
+            for (row, row_out) in xs
+                .remainder()
+                .chunks_exact(nf)
+                .zip(outs.into_remainder().chunks_exact_mut(k))
+            {
+                // Single rows stop at their leaf (each step moves strictly forward, so this ends).
+                let mut i = root as usize;
+                loop {
+                    let next = step(i, row);
+                    if next == i {
+                        break;
+                    }
+                    i = next;
+                }
+                add(i, row_out);
             }
         }
         out
+    }
+
+    /// Steps from each tree's root to its deepest leaf (children come after parents, so one
+    /// forward pass suffices; validation guarantees that order).
+    fn depths(&self) -> Vec<usize> {
+        let mut depth = vec![0usize; self.nodes.len()];
+        (0..self.roots.len())
+            .map(|t| {
+                let (start, end) = self.tree_range(t);
+                let mut deepest = 0;
+                for i in start..end {
+                    let d = depth.get(i).copied().unwrap_or(0);
+                    match self.nodes.get(i) {
+                        Some(n) if !n.leaf => {
+                            for c in [n.left as usize, n.right as usize] {
+                                // max: a (hostile) node with two parents needs its longest path.
+                                if let Some(slot) = depth.get_mut(c) {
+                                    *slot = (*slot).max(d + 1);
+                                }
+                            }
+                        }
+                        _ => deepest = deepest.max(d),
+                    }
+                }
+                deepest
+            })
+            .collect()
     }
 
     /// The boosting view used for probabilities and labels (same links as gradient boosting).

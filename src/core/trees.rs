@@ -340,8 +340,14 @@ impl TreeEnsemble {
                     }
                 } else {
                     for child in [node.left, node.right] {
+                        // The longest path wins: a (hostile) node with two parents must still be
+                        // reached by every row in `depth` steps.
                         if let Some(cd) = node_depth.get_mut(child as usize) {
-                            *cd = d + 1;
+                            *cd = if *cd == u32::MAX {
+                                d + 1
+                            } else {
+                                (*cd).max(d + 1)
+                            };
                         }
                     }
                 }
