@@ -106,18 +106,7 @@ impl BoostedTrees {
                 "boosting init scores disagree with its outputs or are not finite",
             ));
         }
-        match (&self.classes, self.link) {
-            (None, None) if n == 1 => Ok(()),
-            (Some(c), Some(BoostLink::Logit { .. })) if c.len() == 2 && n == 1 => Ok(()),
-            (Some(c), Some(BoostLink::Softmax | BoostLink::ExpMinusLogSumExp))
-                if c.len() > 2 && c.len() == n =>
-            {
-                Ok(())
-            }
-            _ => Err(Error::invalid_model(
-                "boosting classes, link and output columns disagree",
-            )),
-        }
+        check_link(self.classes.as_ref(), self.link, n)
     }
 
     pub fn raw(&self, x: &Rows) -> Vec<f64> {
@@ -132,6 +121,28 @@ impl BoostedTrees {
     /// Predicted class index per row.
     pub fn labels(&self, raw: &[f64]) -> Vec<usize> {
         link_labels(self.link, self.trees.n_outputs(), raw)
+    }
+}
+
+/// The class count, link and number of raw-score columns of a boosted model must agree:
+/// regressors have one column and no link, binary classifiers one column and a logistic link,
+/// multiclass classifiers one column per class and a softmax-type link.
+fn check_link(classes: Option<&ClassLabels>, link: Option<BoostLink>, k: usize) -> Result<()> {
+    match (classes, link) {
+        (None, None) if k == 1 => Ok(()),
+        (Some(c), Some(BoostLink::Logit { .. } | BoostLink::LogitRawPositive))
+            if c.len() == 2 && k == 1 =>
+        {
+            Ok(())
+        }
+        (Some(c), Some(BoostLink::Softmax | BoostLink::ExpMinusLogSumExp))
+            if c.len() > 2 && c.len() == k =>
+        {
+            Ok(())
+        }
+        _ => Err(Error::invalid_model(
+            "boosting classes, link and output columns disagree",
+        )),
     }
 }
 
@@ -248,18 +259,7 @@ impl HistBoosted {
         if self.baseline.iter().any(|v| !v.is_finite()) {
             return Err(Error::invalid_model("baseline prediction is not finite"));
         }
-        match (&self.classes, self.link) {
-            (None, None) if k == 1 => {}
-            (Some(c), Some(BoostLink::Logit { .. } | BoostLink::LogitRawPositive))
-                if c.len() == 2 && k == 1 => {}
-            (Some(c), Some(BoostLink::Softmax | BoostLink::ExpMinusLogSumExp))
-                if c.len() > 2 && c.len() == k => {}
-            _ => {
-                return Err(Error::invalid_model(
-                    "histogram boosting classes, link and outputs disagree",
-                ))
-            }
-        }
+        check_link(self.classes.as_ref(), self.link, k)?;
         for t in 0..self.roots.len() {
             let (start, end) = self.tree_range(t);
             if start >= end
