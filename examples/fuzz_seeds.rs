@@ -2,7 +2,7 @@
 //! `cargo run --release --example fuzz_seeds -- OUT_DIR MODEL...` writes OUT_DIR/bundle/<name>
 //! (bundle payloads, as the load_bundle target takes them) and OUT_DIR/predict/<name> (the
 //! load_then_predict layout: u16 model length, model bytes, then f64 features).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();

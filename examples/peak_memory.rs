@@ -1,6 +1,6 @@
 //! Peak memory of loading a model file, natively (Linux: the process's VmHWM high-water mark):
 //! `cargo run --release --example peak_memory -- MODEL`
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::indexing_slicing, clippy::unwrap_used)]
 
 fn high_water_kb() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();

@@ -1,5 +1,5 @@
 //! Time loading a model file natively: `cargo run --release --example time_load -- MODEL`
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::indexing_slicing, clippy::unwrap_used)]
 use std::time::Instant;
 
 fn main() {

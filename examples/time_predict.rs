@@ -1,5 +1,5 @@
 //! Time predict on a model file natively: `cargo run --release --example time_predict -- MODEL.pkl X.f64`
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
 use std::time::Instant;
 use wasm_predict::core::Rows;
 

@@ -9,6 +9,14 @@ cd "$(dirname "$0")/.."
 # 1) Rust's wasm target.
 rustup target add wasm32-unknown-unknown >/dev/null
 
+# 1b) Nightly with the std sources: the shipped wasm rebuilds std with panic=unwind (so a
+#     residual panic becomes an INTERNAL error instead of a trap), and cargo-fuzz needs nightly.
+if ! rustup toolchain list | grep -q '^nightly'; then
+  rustup toolchain install nightly --profile minimal --component rust-src
+elif ! rustup component list --toolchain nightly --installed | grep -q '^rust-src'; then
+  rustup component add rust-src --toolchain nightly
+fi
+
 # 2) wasm-bindgen CLI (+ test runner) at exactly the version in Cargo.lock. No --locked: that
 #    fails on this registry for 0.2.130 (a locked dependency version is missing). ~4 min once.
 WB_VER=$(awk '$0=="name = \"wasm-bindgen\"" {getline; gsub(/version = |"/, ""); print; exit}' Cargo.lock)

@@ -112,6 +112,63 @@ fn js_error(error: Error) -> JsValue {
     js.into()
 }
 
+thread_local! {
+    /// Where the last panic happened, recorded by [`record_panic`] for [`guarded`]'s message.
+    static LAST_PANIC: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Panic hook: remember the message and location (instead of printing them), so the
+/// `INTERNAL` error carries them to the caller.
+fn record_panic(info: &std::panic::PanicHookInfo<'_>) {
+    let text = info.to_string().replace('\n', " ");
+    LAST_PANIC.with(|last| {
+        if let Ok(mut last) = last.try_borrow_mut() {
+            *last = Some(text);
+        }
+    });
+}
+
+/// Run an export's body so that a residual panic (a bug in wasm-predict, never expected) ends as
+/// a JS `Error` with code `INTERNAL` and the instance — this model and every other loaded one —
+/// keeps working. The shipped wasm is built with `panic=unwind` (nightly `-Zbuild-std`, see
+/// `scripts/build-pkg.sh`), so `catch_unwind` catches the panic after unwinding has run every
+/// destructor; in a `panic=abort` build it is a plain call and a panic would trap.
+///
+/// `AssertUnwindSafe` is sound here: exports only read `&Model` (no interior mutability) and
+/// everything the body mutates is local to the call and dropped by the unwinding.
+fn guarded<T>(body: impl FnOnce() -> Result<T, JsValue>) -> Result<T, JsValue> {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| std::panic::set_hook(Box::new(record_panic)));
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)) {
+        Ok(result) => result,
+        Err(_) => {
+            let detail = LAST_PANIC
+                .with(|last| last.try_borrow_mut().ok().and_then(|mut l| l.take()))
+                .unwrap_or_else(|| "no panic message".to_owned());
+            Err(js_error(Error::new(
+                ErrorCode::Internal,
+                format!(
+                    "internal error in wasm-predict ({detail}); please report it with the file \
+                     that caused it. Loaded models keep working"
+                ),
+            )))
+        }
+    }
+}
+
+/// Deliberately panic inside an export (an out-of-bounds index picked by the caller), so tests
+/// of the shipped package can check that a residual panic becomes an `INTERNAL` error and the
+/// instance survives. Not part of the API.
+#[doc(hidden)]
+#[wasm_bindgen(js_name = "__panicProbe", skip_typescript)]
+#[allow(clippy::indexing_slicing)] // the panic is the point
+pub fn panic_probe(index: u32) -> Result<u32, JsValue> {
+    guarded(|| {
+        let table = [1u32, 2, 3];
+        Ok(table[index as usize])
+    })
+}
+
 fn bad_input(message: impl Into<String>) -> JsValue {
     js_error(Error::new(ErrorCode::BadInput, message))
 }
@@ -219,12 +276,12 @@ fn read_limits(value: &JsValue, limits: &mut crate::LoadLimits) -> Result<(), Js
 /// Nothing in the file is executed; unknown classes are refused.
 #[wasm_bindgen]
 pub fn load(bytes: BytesArg, options: Option<LoadOptionsArg>) -> Result<Model, JsValue> {
-    // Any residual panic then logs its message to the console before the wasm trap.
-    console_error_panic_hook::set_once();
-    let bytes = bytes_from(&bytes.into())?;
-    let options = options_from(options)?;
-    let inner = crate::load(&bytes, &options).map_err(js_error)?;
-    Ok(Model { inner })
+    guarded(|| {
+        let bytes = bytes_from(&bytes.into())?;
+        let options = options_from(options)?;
+        let inner = crate::load(&bytes, &options).map_err(js_error)?;
+        Ok(Model { inner })
+    })
 }
 
 /// The wasm-predict version.
@@ -488,21 +545,23 @@ impl Model {
         x: ModelInput,
         #[wasm_bindgen(js_name = nCols)] n_cols: Option<u32>,
     ) -> Result<PredictOutput, JsValue> {
-        let mut values = Vec::new();
-        let mut indices = Vec::new();
-        self.for_each_chunk(&x.into(), n_cols, |rows| {
-            match self.inner.predict(rows)? {
-                Predictions::Values { data, .. } => values.extend(data),
-                Predictions::ClassIndices(i) => indices.extend(i),
-            }
-            Ok(())
-        })?;
-        let out = if self.inner.classes().is_some() {
-            self.labels_to_js(&indices)?
-        } else {
-            Float64Array::from(values.as_slice()).into()
-        };
-        Ok(out.unchecked_into())
+        guarded(|| {
+            let mut values = Vec::new();
+            let mut indices = Vec::new();
+            self.for_each_chunk(&x.into(), n_cols, |rows| {
+                match self.inner.predict(rows)? {
+                    Predictions::Values { data, .. } => values.extend(data),
+                    Predictions::ClassIndices(i) => indices.extend(i),
+                }
+                Ok(())
+            })?;
+            let out = if self.inner.classes().is_some() {
+                self.labels_to_js(&indices)?
+            } else {
+                Float64Array::from(values.as_slice()).into()
+            };
+            Ok(out.unchecked_into())
+        })
     }
 
     /// Per-row results for a batch with bad rows in it: one entry per input row, in order —
@@ -514,91 +573,90 @@ impl Model {
         x: ModelInput,
         #[wasm_bindgen(js_name = nCols)] n_cols: Option<u32>,
     ) -> Result<RowResults, JsValue> {
-        let x: JsValue = x.into();
-        let n_features = self.inner.n_features();
-        // Every row: its values, or the error that stops it.
-        let mut parsed: Vec<Result<Vec<f64>, JsValue>> = Vec::new();
-        match self.input(&x, n_cols)? {
-            Input::Rows(rows) => {
-                for (i, row) in rows.iter().enumerate() {
-                    parsed.push(self.parse_row(&row, i));
-                }
-            }
-            Input::Typed { .. } | Input::TypedF32 { .. } => {
-                self.for_each_chunk(&x, n_cols, |rows| {
-                    parsed.extend(rows.iter().map(|r| Ok(r.to_vec())));
-                    Ok(())
-                })?;
-            }
-        }
-        let mut good = Vec::new();
-        let mut good_rows = Vec::new();
-        for (i, row) in parsed.iter_mut().enumerate() {
-            if let Ok(values) = row {
-                match self.inner.check_row(i, values) {
-                    Ok(()) => {
-                        good.extend_from_slice(values);
-                        good_rows.push(i);
+        guarded(|| {
+            let x: JsValue = x.into();
+            let n_features = self.inner.n_features();
+            // Every row: its values, or the error that stops it.
+            let mut parsed: Vec<Result<Vec<f64>, JsValue>> = Vec::new();
+            match self.input(&x, n_cols)? {
+                Input::Rows(rows) => {
+                    for (i, row) in rows.iter().enumerate() {
+                        parsed.push(self.parse_row(&row, i));
                     }
-                    Err(e) => *row = Err(js_error(e)),
+                }
+                Input::Typed { .. } | Input::TypedF32 { .. } => {
+                    self.for_each_chunk(&x, n_cols, |rows| {
+                        parsed.extend(rows.iter().map(|r| Ok(r.to_vec())));
+                        Ok(())
+                    })?;
                 }
             }
-        }
-        let rows = Rows::new(&good, n_features).map_err(js_error)?;
-        let labels: Vec<JsValue> = match self.inner.predict(&rows).map_err(js_error)? {
-            Predictions::Values { data, n_cols } => data
-                .chunks_exact(n_cols.max(1))
-                .map(|v| {
-                    if v.len() == 1 {
-                        JsValue::from(v[0])
-                    } else {
-                        Float64Array::from(v).into()
+            let mut good = Vec::new();
+            let mut good_rows = Vec::new();
+            for (i, row) in parsed.iter_mut().enumerate() {
+                if let Ok(values) = row {
+                    match self.inner.check_row(i, values) {
+                        Ok(()) => {
+                            good.extend_from_slice(values);
+                            good_rows.push(i);
+                        }
+                        Err(e) => *row = Err(js_error(e)),
                     }
-                })
-                .collect(),
-            Predictions::ClassIndices(indices) => {
-                let all: Array = match self.labels_to_js(&indices)?.dyn_into::<Float64Array>() {
-                    Ok(numbers) => numbers.to_vec().into_iter().map(JsValue::from).collect(),
-                    Err(array) => array.unchecked_into(),
-                };
-                all.iter().collect()
+                }
             }
-        };
-        let proba = if self.inner.classes().is_some() {
-            Some(self.inner.predict_proba(&rows).map_err(js_error)?)
-        } else {
-            None
-        };
-        let n_classes = self.inner.classes().map_or(1, ClassLabels::len).max(1);
-        let out = Array::new();
-        let mut next_good = 0;
-        for row in parsed {
-            let entry = Object::new();
-            match row {
-                Ok(_) => {
-                    Reflect::set(&entry, &"ok".into(), &JsValue::TRUE)?;
-                    let label = labels.get(next_good).cloned().unwrap_or(JsValue::NULL);
-                    Reflect::set(&entry, &"prediction".into(), &label)?;
-                    if let Some(p) = &proba {
-                        let start = next_good * n_classes;
-                        let slice = p.get(start..start + n_classes).unwrap_or(&[]);
-                        Reflect::set(
-                            &entry,
-                            &"probabilities".into(),
-                            &Float64Array::from(slice).into(),
-                        )?;
+            let rows = Rows::new(&good, n_features).map_err(js_error)?;
+            let labels: Vec<JsValue> = match self.inner.predict(&rows).map_err(js_error)? {
+                Predictions::Values { data, n_cols } => data
+                    .chunks_exact(n_cols.max(1))
+                    .map(|v| match v {
+                        [single] => JsValue::from(*single),
+                        _ => Float64Array::from(v).into(),
+                    })
+                    .collect(),
+                Predictions::ClassIndices(indices) => {
+                    let all: Array = match self.labels_to_js(&indices)?.dyn_into::<Float64Array>() {
+                        Ok(numbers) => numbers.to_vec().into_iter().map(JsValue::from).collect(),
+                        Err(array) => array.unchecked_into(),
+                    };
+                    all.iter().collect()
+                }
+            };
+            let proba = if self.inner.classes().is_some() {
+                Some(self.inner.predict_proba(&rows).map_err(js_error)?)
+            } else {
+                None
+            };
+            let n_classes = self.inner.classes().map_or(1, ClassLabels::len).max(1);
+            let out = Array::new();
+            let mut next_good = 0;
+            for row in parsed {
+                let entry = Object::new();
+                match row {
+                    Ok(_) => {
+                        Reflect::set(&entry, &"ok".into(), &JsValue::TRUE)?;
+                        let label = labels.get(next_good).cloned().unwrap_or(JsValue::NULL);
+                        Reflect::set(&entry, &"prediction".into(), &label)?;
+                        if let Some(p) = &proba {
+                            let start = next_good * n_classes;
+                            let slice = p.get(start..start + n_classes).unwrap_or(&[]);
+                            Reflect::set(
+                                &entry,
+                                &"probabilities".into(),
+                                &Float64Array::from(slice).into(),
+                            )?;
+                        }
+                        next_good += 1;
                     }
-                    next_good += 1;
+                    Err(error) => {
+                        Reflect::set(&entry, &"ok".into(), &JsValue::FALSE)?;
+                        Reflect::set(&entry, &"error".into(), &error)?;
+                    }
                 }
-                Err(error) => {
-                    Reflect::set(&entry, &"ok".into(), &JsValue::FALSE)?;
-                    Reflect::set(&entry, &"error".into(), &error)?;
-                }
+                out.push(&entry);
             }
-            out.push(&entry);
-        }
-        debug_assert_eq!(next_good, good_rows.len());
-        Ok(out.unchecked_into())
+            debug_assert_eq!(next_good, good_rows.len());
+            Ok(out.unchecked_into())
+        })
     }
 
     /// Class probabilities, `nRows × nClasses` row-major, columns in `metadata.classes` order.
@@ -608,12 +666,14 @@ impl Model {
         x: ModelInput,
         #[wasm_bindgen(js_name = nCols)] n_cols: Option<u32>,
     ) -> Result<Float64Array, JsValue> {
-        let mut out = Vec::new();
-        self.for_each_chunk(&x.into(), n_cols, |rows| {
-            out.extend(self.inner.predict_proba(rows)?);
-            Ok(())
-        })?;
-        Ok(Float64Array::from(out.as_slice()))
+        guarded(|| {
+            let mut out = Vec::new();
+            self.for_each_chunk(&x.into(), n_cols, |rows| {
+                out.extend(self.inner.predict_proba(rows)?);
+                Ok(())
+            })?;
+            Ok(Float64Array::from(out.as_slice()))
+        })
     }
 
     /// Raw class scores, `nRows × nScores` row-major (one column for binary classifiers).
@@ -623,46 +683,52 @@ impl Model {
         x: ModelInput,
         #[wasm_bindgen(js_name = nCols)] n_cols: Option<u32>,
     ) -> Result<Float64Array, JsValue> {
-        let mut out = Vec::new();
-        self.for_each_chunk(&x.into(), n_cols, |rows| {
-            out.extend(self.inner.decision_function(rows)?.0);
-            Ok(())
-        })?;
-        Ok(Float64Array::from(out.as_slice()))
+        guarded(|| {
+            let mut out = Vec::new();
+            self.for_each_chunk(&x.into(), n_cols, |rows| {
+                out.extend(self.inner.decision_function(rows)?.0);
+                Ok(())
+            })?;
+            Ok(Float64Array::from(out.as_slice()))
+        })
     }
 
     /// Facts about the model as a plain object.
     #[wasm_bindgen(getter)]
     pub fn metadata(&self) -> Result<MetadataObject, JsValue> {
-        let m = &self.inner.metadata;
-        let view = MetadataView {
-            name: &m.name,
-            version: &m.version,
-            source_library: &m.source_library,
-            source_library_version: &m.source_library_version,
-            estimator_class: &m.estimator_class,
-            source_format: &m.source_format,
-            feature_names: &m.feature_names,
-            feature_names_from_source: m.feature_names_from_source,
-            n_features: self.inner.n_features(),
-            output_kind: self.inner.output_kind().as_str(),
-            n_outputs: self.inner.n_outputs(),
-            classes: self.inner.classes().map(label_views),
-            created_unix_ms: m.created_unix_ms,
-            wasm_predict_version: crate::VERSION,
-            bundle_format_version: crate::formats::bundle::FORMAT_VERSION,
-        };
-        let serializer = serde_wasm_bindgen::Serializer::json_compatible();
-        let value = view
-            .serialize(&serializer)
-            .map_err(|e| js_error(Error::new(ErrorCode::Internal, format!("metadata: {e}"))))?;
-        Ok(value.unchecked_into())
+        guarded(|| {
+            let m = &self.inner.metadata;
+            let view = MetadataView {
+                name: &m.name,
+                version: &m.version,
+                source_library: &m.source_library,
+                source_library_version: &m.source_library_version,
+                estimator_class: &m.estimator_class,
+                source_format: &m.source_format,
+                feature_names: &m.feature_names,
+                feature_names_from_source: m.feature_names_from_source,
+                n_features: self.inner.n_features(),
+                output_kind: self.inner.output_kind().as_str(),
+                n_outputs: self.inner.n_outputs(),
+                classes: self.inner.classes().map(label_views),
+                created_unix_ms: m.created_unix_ms,
+                wasm_predict_version: crate::VERSION,
+                bundle_format_version: crate::formats::bundle::FORMAT_VERSION,
+            };
+            let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+            let value = view
+                .serialize(&serializer)
+                .map_err(|e| js_error(Error::new(ErrorCode::Internal, format!("metadata: {e}"))))?;
+            Ok(value.unchecked_into())
+        })
     }
 
     /// Save as a wasm-predict bundle (loads faster, predicts identically).
     #[wasm_bindgen(js_name = toBundle)]
     pub fn to_bundle(&self) -> Result<Uint8Array, JsValue> {
-        let bytes = crate::to_bundle(&self.inner).map_err(js_error)?;
-        Ok(Uint8Array::from(bytes.as_slice()))
+        guarded(|| {
+            let bytes = crate::to_bundle(&self.inner).map_err(js_error)?;
+            Ok(Uint8Array::from(bytes.as_slice()))
+        })
     }
 }

@@ -1,7 +1,12 @@
 //! Bad input gets a typed error, never a panic: hostile files, every truncation, bit flips,
 //! broken bundles and bad prediction input.
 #![cfg(not(target_arch = "wasm32"))]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
 
 mod common;
 

@@ -1,7 +1,12 @@
 //! Native parity: every fixture pickle (two scikit-learn lines, protocols 2/4/5) loads and
 //! predicts what scikit-learn predicted; bundles round-trip bit for bit.
 #![cfg(not(target_arch = "wasm32"))]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
 
 mod common;
 

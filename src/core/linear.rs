@@ -98,13 +98,13 @@ impl LinearScores {
 #[inline]
 fn dot(x: &[f64], w: &[f64]) -> f64 {
     let n = x.len().min(w.len());
-    let (x, w) = (&x[..n], &w[..n]);
+    let (x, w) = (x.get(..n).unwrap_or(&[]), w.get(..n).unwrap_or(&[]));
     let mut acc = [0.0f64; 4];
     let mut xs = x.chunks_exact(4);
     let mut ws = w.chunks_exact(4);
     for (xc, wc) in (&mut xs).zip(&mut ws) {
-        for k in 0..4 {
-            acc[k] += xc[k] * wc[k];
+        for ((a, xk), wk) in acc.iter_mut().zip(xc).zip(wc) {
+            *a += xk * wk;
         }
     }
     let mut tail = 0.0;

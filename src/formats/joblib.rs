@@ -77,17 +77,21 @@ pub fn decompress(bytes: &[u8], codec: Codec, max_bytes: usize) -> Result<Vec<u8
 /// The deflate stream inside a gzip member (RFC 1952 header skipped, trailer ignored).
 fn gzip_body(bytes: &[u8]) -> Result<&[u8]> {
     let bad = |what: &str| Error::bad_format(format!("gzip header: {what}"));
-    let header = bytes.get(..10).ok_or_else(|| bad("truncated"))?;
-    if header[2] != 8 {
+    let &[_, _, method, flags, ..] = bytes.get(..10).ok_or_else(|| bad("truncated"))? else {
+        return Err(bad("truncated"));
+    };
+    if method != 8 {
         return Err(bad("compression method is not deflate"));
     }
-    let flags = header[3];
     let mut pos = 10usize;
     if flags & 0x04 != 0 {
-        let len = bytes
+        let &[lo, hi] = bytes
             .get(pos..pos + 2)
-            .ok_or_else(|| bad("truncated extra field"))?;
-        pos += 2 + usize::from(u16::from_le_bytes([len[0], len[1]]));
+            .ok_or_else(|| bad("truncated extra field"))?
+        else {
+            return Err(bad("truncated extra field"));
+        };
+        pos += 2 + usize::from(u16::from_le_bytes([lo, hi]));
     }
     for flag in [0x08, 0x10] {
         if flags & flag != 0 {

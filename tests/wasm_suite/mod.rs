@@ -1,6 +1,12 @@
 //! The JS-facing API exercised inside wasm: included by `wasm_node.rs` (runs in Node) and
 //! `wasm_browser.rs` (runs in headless Chromium), so the same checks run in both.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    dead_code,
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
 
 #[path = "../common/mod.rs"]
 mod common;

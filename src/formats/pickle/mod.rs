@@ -105,13 +105,17 @@ impl<'a> Vm<'a> {
             .checked_add(n)
             .filter(|&end| end <= self.input.len())
             .ok_or_else(|| self.truncated(what, n))?;
-        let slice = &self.input[self.pos..end];
+        let slice = self
+            .input
+            .get(self.pos..end)
+            .ok_or_else(|| self.truncated(what, n))?;
         self.pos = end;
         Ok(slice)
     }
 
     fn u8(&mut self) -> Result<u8> {
-        Ok(self.take(1, "an opcode argument")?[0])
+        let [byte] = self.array::<1>()?;
+        Ok(byte)
     }
 
     fn array<const N: usize>(&mut self) -> Result<[u8; N]> {
@@ -139,14 +143,17 @@ impl<'a> Vm<'a> {
 
     /// A newline-terminated argument (GLOBAL, INT, …), without the newline.
     fn line(&mut self) -> Result<&'a str> {
-        let rest = &self.input[self.pos..];
+        let rest = self.input.get(self.pos..).unwrap_or_default();
         let max = rest.len().min(self.limits.max_string_len.min(1 << 16));
-        let end = rest[..max]
-            .iter()
-            .position(|&b| b == b'\n')
+        let text = rest
+            .get(..max)
+            .unwrap_or_default()
+            .split(|&b| b == b'\n')
+            .next()
+            .filter(|text| text.len() < max)
             .ok_or_else(|| self.truncated("a text argument", 1))?;
-        self.pos += end + 1;
-        std::str::from_utf8(&rest[..end]).map_err(|_| self.err("text argument is not UTF-8"))
+        self.pos += text.len() + 1;
+        std::str::from_utf8(text).map_err(|_| self.err("text argument is not UTF-8"))
     }
 
     // ---- values -------------------------------------------------------------------------
@@ -241,20 +248,19 @@ impl<'a> Vm<'a> {
     fn push_int_le(&mut self, bytes: &[u8]) -> Result<()> {
         // Two's-complement little-endian, as LONG1/LONG4 store it.
         let negative = bytes.last().is_some_and(|b| b & 0x80 != 0);
-        if bytes.len() <= 8 {
-            let mut buf = [if negative { 0xFF } else { 0 }; 8];
-            buf[..bytes.len()].copy_from_slice(bytes);
-            self.push(Value::Int(i64::from_le_bytes(buf)))
+        let fill = if negative { 0xFF } else { 0 };
+        let (low, high) = bytes.split_at(bytes.len().min(8));
+        // Sign-extend the low 8 bytes; the value fits in an i64 when every higher byte is
+        // sign fill and bit 63 agrees with the sign.
+        let mut buf = [fill; 8];
+        for (dst, src) in buf.iter_mut().zip(low) {
+            *dst = *src;
+        }
+        let value = i64::from_le_bytes(buf);
+        if high.iter().all(|&b| b == fill) && (value < 0) == negative {
+            self.push(Value::Int(value))
         } else {
-            let fill = if negative { 0xFF } else { 0 };
-            let fits = bytes[8..].iter().all(|&b| b == fill) && (bytes[7] & 0x80 != 0) == negative;
-            if fits {
-                let mut buf = [0u8; 8];
-                buf.copy_from_slice(&bytes[..8]);
-                self.push(Value::Int(i64::from_le_bytes(buf)))
-            } else {
-                self.push(Value::BigInt { negative })
-            }
+            self.push(Value::BigInt { negative })
         }
     }
 
@@ -466,7 +472,7 @@ impl<'a> Vm<'a> {
                     let items = self.pop_mark()?;
                     let target = self.top()?;
                     self.charge(items.len() * 4)?;
-                    match self.arena.get_mut(target) {
+                    match self.arena.get_mut(target)? {
                         Value::Set(set) => set.extend(items),
                         _ => return Err(self.err("ADDITEMS on something that is not a set")),
                     }
@@ -559,13 +565,19 @@ impl<'a> Vm<'a> {
         if items.len() % 2 != 0 {
             return Err(self.err("odd number of items for a dict"));
         }
-        Ok(items.chunks_exact(2).map(|kv| (kv[0], kv[1])).collect())
+        Ok(items
+            .chunks_exact(2)
+            .filter_map(|kv| match kv {
+                [k, v] => Some((*k, *v)),
+                _ => None,
+            })
+            .collect())
     }
 
     fn extend_list(&mut self, items: Vec<Id>, opcode: &str) -> Result<()> {
         let target = self.top()?;
         self.charge(items.len() * 4)?;
-        match self.arena.get_mut(target) {
+        match self.arena.get_mut(target)? {
             Value::List(list) => {
                 list.extend(items);
                 Ok(())
@@ -580,7 +592,7 @@ impl<'a> Vm<'a> {
     fn extend_dict(&mut self, pairs: Vec<(Id, Id)>) -> Result<()> {
         let target = self.top()?;
         self.charge(pairs.len() * 8)?;
-        match self.arena.get_mut(target) {
+        match self.arena.get_mut(target)? {
             Value::Dict(dict) => {
                 dict.extend(pairs);
                 Ok(())
@@ -747,7 +759,7 @@ impl<'a> Vm<'a> {
         match self.arena.get(target) {
             Value::Object { class, .. } => {
                 let wrapper = *class == Global::Class(Class::JoblibArrayWrapper);
-                if let Value::Object { state: slot, .. } = self.arena.get_mut(target) {
+                if let Value::Object { state: slot, .. } = self.arena.get_mut(target)? {
                     *slot = Some(state);
                 }
                 if wrapper {
@@ -766,7 +778,7 @@ impl<'a> Vm<'a> {
                     numpy::ArrayData::Objects(v) => v.len() * 4,
                 };
                 self.charge(payload)?;
-                *self.arena.get_mut(target) = Value::Array(array);
+                *self.arena.get_mut(target)? = Value::Array(array);
                 Ok(())
             }
             Value::Dtype(dtype) => {
@@ -774,7 +786,7 @@ impl<'a> Vm<'a> {
                 dtype
                     .apply_state(&self.arena, state)
                     .map_err(|e| e.context(format!("pickle byte {}", self.op_offset)))?;
-                *self.arena.get_mut(target) = Value::Dtype(dtype);
+                *self.arena.get_mut(target)? = Value::Dtype(dtype);
                 Ok(())
             }
             other => Err(self.err(format!("BUILD on a {}, which takes no state", other.kind()))),
@@ -862,7 +874,7 @@ impl<'a> Vm<'a> {
             numpy::ArrayData::Objects(v) => v.len() * 4,
         };
         self.charge(payload)?;
-        *self.arena.get_mut(target) = Value::Array(array);
+        *self.arena.get_mut(target)? = Value::Array(array);
         Ok(())
     }
 
@@ -870,25 +882,27 @@ impl<'a> Vm<'a> {
     fn array_from_state(&self, state: Id) -> Result<NdArray> {
         let items = self.tuple_items(state, "numpy array state")?;
         // Version 1 states have 5 items; very old numpy wrote 4 (no version).
-        let items = match items.len() {
-            5 => &items[1..],
-            4 => &items[..],
-            n => {
+        let (shape, dtype, fortran, data) = match items.as_slice() {
+            [_, shape, dtype, fortran, data] | [shape, dtype, fortran, data] => {
+                (*shape, *dtype, *fortran, *data)
+            }
+            _ => {
                 return Err(Error::bad_format(format!(
-                    "numpy array state has {n} items, expected 5"
+                    "numpy array state has {} items, expected 5",
+                    items.len()
                 )))
             }
         };
-        let shape = numpy::shape_from(&self.arena, items[0])?;
-        let Value::Dtype(dtype) = self.arena.get(items[1]) else {
+        let shape = numpy::shape_from(&self.arena, shape)?;
+        let Value::Dtype(dtype) = self.arena.get(dtype) else {
             return Err(Error::bad_format("numpy array state has no dtype"));
         };
-        let fortran = match self.arena.get(items[2]) {
+        let fortran = match self.arena.get(fortran) {
             Value::Bool(b) => *b,
             Value::Int(i) => *i != 0,
             _ => return Err(Error::bad_format("numpy array fortran flag is not a bool")),
         };
-        match self.arena.get(items[3]) {
+        match self.arena.get(data) {
             Value::Bytes(bytes) => NdArray::from_raw(dtype.clone(), shape, fortran, bytes.clone()),
             // Protocol 0/1 and some p2 writers store the data as a latin-1 str.
             Value::Str(text) => {

@@ -153,8 +153,8 @@ impl Dtype {
             let spec = arena.dict_get(fields_dict, name).ok_or_else(|| {
                 Error::bad_format(format!("numpy dtype field {name:?} has no description"))
             })?;
-            let (dtype_id, offset_id) = match arena.get(spec) {
-                Value::Tuple(parts) if parts.len() >= 2 => (parts[0], parts[1]),
+            let (dtype_id, offset_id) = match arena.get(spec).as_tuple() {
+                Some([dtype, offset, ..]) => (*dtype, *offset),
                 _ => {
                     return Err(Error::bad_format(format!(
                         "numpy dtype field {name:?} is malformed"
@@ -212,7 +212,9 @@ impl Dtype {
                 *dst = *src;
             }
         } else {
-            buf[..n].copy_from_slice(bytes);
+            for (dst, src) in buf.iter_mut().zip(bytes) {
+                *dst = *src;
+            }
         }
         Some(u64::from_le_bytes(buf))
     }
@@ -409,13 +411,14 @@ impl NdArray {
             let mut rest = c_index;
             let mut f_index = 0;
             let mut f_stride = 1;
+            // numpy arrays have at most 32 axes (checked when the shape is read).
             let mut coords = [0usize; 32];
-            for (axis, &dim) in self.shape.iter().enumerate().rev() {
-                coords[axis] = rest.checked_rem(dim).unwrap_or(0);
+            for (coord, &dim) in coords.iter_mut().zip(&self.shape).rev() {
+                *coord = rest.checked_rem(dim).unwrap_or(0);
                 rest = rest.checked_div(dim).unwrap_or(0);
             }
-            for (axis, &dim) in self.shape.iter().enumerate() {
-                f_index += coords[axis] * f_stride;
+            for (coord, &dim) in coords.iter().zip(&self.shape) {
+                f_index += coord * f_stride;
                 f_stride *= dim;
             }
             f_index

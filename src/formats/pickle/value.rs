@@ -6,7 +6,7 @@
 
 use super::globals::Global;
 use super::numpy::{Dtype, NdArray};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 
 /// Index of a value in the [`Arena`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,6 +47,14 @@ pub enum Value {
 
 impl Value {
     /// A short name for error messages.
+    /// The items of a tuple, for slice-pattern matching.
+    pub fn as_tuple(&self) -> Option<&[Id]> {
+        match self {
+            Value::Tuple(items) => Some(items),
+            _ => None,
+        }
+    }
+
     pub fn kind(&self) -> &'static str {
         match self {
             Value::None => "None",
@@ -91,12 +99,15 @@ impl Arena {
     }
 
     pub fn get(&self, id: Id) -> &Value {
-        // Ids are only created by `push`, so they are always in range.
-        &self.values[id.0 as usize]
+        // Ids are only created by `push`, so they are always in range; `None` is unreachable.
+        self.values.get(id.0 as usize).unwrap_or(&Value::None)
     }
 
-    pub fn get_mut(&mut self, id: Id) -> &mut Value {
-        &mut self.values[id.0 as usize]
+    pub fn get_mut(&mut self, id: Id) -> Result<&mut Value> {
+        // As above: an out-of-range id would be a bug here, reported rather than panicking.
+        self.values
+            .get_mut(id.0 as usize)
+            .ok_or_else(|| Error::new(ErrorCode::Internal, "pickle value id out of range"))
     }
 
     /// The string value at `id`, if it is one.

@@ -37,8 +37,10 @@ pub fn lower(attrs: &Attrs, ctx: &ImportContext) -> Result<Model> {
     let step = |id: &_| -> Result<(String, &Value)> {
         match arena.get(*id) {
             Value::Tuple(parts) | Value::List(parts) if parts.len() == 2 => {
-                let name = arena.as_str(parts[0]).unwrap_or("?").to_owned();
-                Ok((name, arena.get(parts[1])))
+                let (name, step) = parts.split_at(1);
+                let name = name.first().and_then(|&n| arena.as_str(n)).unwrap_or("?");
+                let step = step.first().map(|&s| arena.get(s)).unwrap_or(&Value::None);
+                Ok((name.to_owned(), step))
             }
             other => Err(Error::invalid_model(format!(
                 "Pipeline step is a {}, not (name, estimator)",

@@ -94,8 +94,7 @@ fn push_tree(
         builder.n_nodes().saturating_add(tree.left.len()),
     )?;
     let mut nodes = Vec::with_capacity(tree.left.len());
-    for i in 0..tree.left.len() {
-        let (l, r) = (tree.left[i], tree.right[i]);
+    for (i, (&l, &r)) in tree.left.iter().zip(&tree.right).enumerate() {
         if l == -1 {
             let row = tree
                 .values
