@@ -13,17 +13,22 @@ rustup toolchain list | grep -q '^nightly' || { echo "fuzz: needs the nightly to
 # Seeds: every fixture pickle and hostile file; bundles and predict inputs made from the fixtures.
 seeds=target/fuzz-seeds
 rm -rf "$seeds"
-mkdir -p "$seeds/pickle"
-for f in tests/fixtures/sk*/*.pkl tests/fixtures/sk*/*.joblib* tests/fixtures/hostile/*; do
+mkdir -p "$seeds/pickle" "$seeds/lightgbm"
+for f in tests/fixtures/*/*.pkl tests/fixtures/sk*/*.joblib* tests/fixtures/hostile/*; do
   cp "$f" "$seeds/pickle/$(basename "$(dirname "$f")")-$(basename "$f")"
 done
+for f in tests/fixtures/lgbm*/*.txt tests/fixtures/hostile/lgbm_*.txt; do
+  cp "$f" "$seeds/lightgbm/$(basename "$(dirname "$f")")-$(basename "$f")"
+done
 find tests/fuzz_regressions -type f ! -name '*.md' -exec cp {} "$seeds/pickle/" \;
-cargo run --quiet --release --example fuzz_seeds -- "$seeds" tests/fixtures/sk*/*.p4.pkl
+cargo run --quiet --release --example fuzz_seeds -- "$seeds" tests/fixtures/sk*/*.p4.pkl tests/fixtures/lgbm4/*.txt
 
 status=0
-for target in load_pickle load_bundle load_then_predict; do
+targets="load_pickle load_lightgbm_text load_bundle load_then_predict"
+for target in $targets; do
   case $target in
     load_pickle) seed=$seeds/pickle ;;
+    load_lightgbm_text) seed=$seeds/lightgbm ;;
     load_bundle) seed=$seeds/bundle ;;
     load_then_predict) seed=$seeds/predict ;;
   esac
@@ -37,5 +42,6 @@ for target in load_pickle load_bundle load_then_predict; do
   runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
   echo "fuzz: $target ran ${runs:-?} executions in ${seconds}s"
 done
-if [ "$status" = 0 ]; then echo "fuzz: 3 passed, 0 failed"; else echo "fuzz: crashes found"; fi
+n=$(echo $targets | wc -w)
+if [ "$status" = 0 ]; then echo "fuzz: $n passed, 0 failed"; else echo "fuzz: crashes found"; fi
 exit $status

@@ -52,6 +52,12 @@ pub fn load(bytes: &[u8], options: &LoadOptions) -> Result<Model> {
                 formats::joblib::decompress(bytes, codec, options.limits.max_alloc_bytes)?;
             import_pickle(&inflated, options, Some(codec))?
         }
+        Format::LightGbmText => formats::lightgbm::parse(bytes, 0, None, &options.limits)?
+            .into_model(
+                "lightgbm.Booster",
+                "LightGBM text model".to_owned(),
+                options.now_unix_ms,
+            )?,
     };
     if let Some(name) = &options.name {
         model.metadata.name = name.clone();

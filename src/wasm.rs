@@ -272,7 +272,8 @@ fn read_limits(value: &JsValue, limits: &mut crate::LoadLimits) -> Result<(), Js
     Ok(())
 }
 
-/// Load a model from the bytes of a scikit-learn pickle or a wasm-predict bundle.
+/// Load a model from the bytes of a scikit-learn pickle or joblib file, a LightGBM text model,
+/// or a wasm-predict bundle.
 /// Nothing in the file is executed; unknown classes are refused.
 #[wasm_bindgen]
 pub fn load(bytes: BytesArg, options: Option<LoadOptionsArg>) -> Result<Model, JsValue> {

@@ -77,6 +77,22 @@ fn every_truncation_point_is_a_clean_error() {
 }
 
 #[test]
+fn every_truncation_point_of_a_lightgbm_text_model_is_a_clean_error() {
+    for id in ["lgbm4/tree_lgbm_early_stopping"] {
+        let bytes = fixture_kind(id, "txt");
+        let full = std::str::from_utf8(bytes).unwrap();
+        let loads_from = full.find("end of trees").unwrap() + "end of trees".len();
+        for end in 0..bytes.len() {
+            match load(&bytes[..end], &LoadOptions::default()) {
+                Err(e) => assert_eq!(e.code(), ErrorCode::BadFormat, "{id} cut at {end}: {e}"),
+                // Everything after the trees (importances, parameters) is optional.
+                Ok(_) => assert!(end >= loads_from, "{id} cut at {end} loaded"),
+            }
+        }
+    }
+}
+
+#[test]
 fn every_truncation_point_of_joblib_files_is_a_clean_error() {
     for kind in ["joblib", "joblib.z", "joblib.gz"] {
         // Object arrays (nested pickles) and inline payloads, joblib 1.3 (p2 nested) and 1.6 (p5).
@@ -147,11 +163,19 @@ fn bundle_errors_are_typed() {
     assert_eq!(err.code(), ErrorCode::BadFormat);
     assert!(err.message().contains("checksum"), "{err}");
 
+    let current = wasm_predict::formats::bundle::FORMAT_VERSION;
     let mut future = bundle.clone();
-    future[8] = 2;
+    future[8..10].copy_from_slice(&(current + 1).to_le_bytes());
     let err = load(&future, &LoadOptions::default()).unwrap_err();
     assert_eq!(err.code(), ErrorCode::UnsupportedVersion);
     assert!(err.message().contains("newer wasm-predict"), "{err}");
+
+    // Format 1 came from pre-release builds whose payload layout differs: refused by version.
+    let mut older = bundle.clone();
+    older[8..10].copy_from_slice(&1u16.to_le_bytes());
+    let err = load(&older, &LoadOptions::default()).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::UnsupportedVersion);
+    assert!(err.message().contains("Re-create the bundle"), "{err}");
 
     for end in 0..bundle.len() {
         let err = load(&bundle[..end], &LoadOptions::default()).unwrap_err();

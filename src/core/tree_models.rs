@@ -72,7 +72,7 @@ impl AveragedTrees {
 }
 
 /// How boosted raw scores become probabilities and labels, per loss and scikit-learn version.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub enum BoostLink {
     /// Binary: `p = expit(raw)` (`expit(2·raw)` when `half`, the exponential loss).
     /// `argmax_proba`: ≤ 1.3 binomial deviance predicts `argmax([1-p, p])` (ties → class 0);
@@ -84,6 +84,13 @@ pub enum BoostLink {
     Softmax,
     /// Multiclass ≤ 1.3: `exp(raw - logsumexp(raw))`; label = argmax of those probabilities.
     ExpMinusLogSumExp,
+    /// LightGBM binary: `p = 1 / (1 + exp(-scale·raw))`, label = argmax of `[1-p, p]`.
+    ScaledSigmoid { scale: f64 },
+    /// LightGBM multiclass: softmax; label = argmax of the probabilities.
+    SoftmaxProbaArgmax,
+    /// LightGBM multiclassova: an independent sigmoid per class (rows do not sum to 1); label =
+    /// argmax of those.
+    OneVsAllSigmoid { scale: f64 },
 }
 
 /// Gradient boosting: `raw = init + Σ learning_rate · leaf` in stage order.
@@ -128,18 +135,21 @@ impl BoostedTrees {
 /// regressors have one column and no link, binary classifiers one column and a logistic link,
 /// multiclass classifiers one column per class and a softmax-type link.
 fn check_link(classes: Option<&ClassLabels>, link: Option<BoostLink>, k: usize) -> Result<()> {
+    if let Some(BoostLink::ScaledSigmoid { scale } | BoostLink::OneVsAllSigmoid { scale }) = link {
+        if !scale.is_finite() {
+            return Err(Error::invalid_model("sigmoid scale is not finite"));
+        }
+    }
+    let binary = matches!(
+        link,
+        Some(
+            BoostLink::Logit { .. } | BoostLink::LogitRawPositive | BoostLink::ScaledSigmoid { .. }
+        )
+    );
     match (classes, link) {
         (None, None) if k == 1 => Ok(()),
-        (Some(c), Some(BoostLink::Logit { .. } | BoostLink::LogitRawPositive))
-            if c.len() == 2 && k == 1 =>
-        {
-            Ok(())
-        }
-        (Some(c), Some(BoostLink::Softmax | BoostLink::ExpMinusLogSumExp))
-            if c.len() > 2 && c.len() == k =>
-        {
-            Ok(())
-        }
+        (Some(c), Some(_)) if binary && c.len() == 2 && k == 1 => Ok(()),
+        (Some(c), Some(_)) if !binary && c.len() > 2 && c.len() == k => Ok(()),
         _ => Err(Error::invalid_model(
             "boosting classes, link and output columns disagree",
         )),
@@ -164,11 +174,23 @@ pub fn link_proba(link: Option<BoostLink>, k: usize, raw: &[f64]) -> Vec<f64> {
                 [1.0 - p, p]
             })
             .collect(),
-        Some(BoostLink::Softmax) => {
+        Some(BoostLink::Softmax | BoostLink::SoftmaxProbaArgmax) => {
             let mut out = raw.to_vec();
             out.chunks_exact_mut(k).for_each(softmax_in_place);
             out
         }
+        // LightGBM's ConvertOutput: 1 / (1 + exp(-sigmoid · raw)).
+        Some(BoostLink::ScaledSigmoid { scale }) => raw
+            .iter()
+            .flat_map(|&r| {
+                let p = 1.0 / (1.0 + (-scale * r).exp());
+                [1.0 - p, p]
+            })
+            .collect(),
+        Some(BoostLink::OneVsAllSigmoid { scale }) => raw
+            .iter()
+            .map(|&r| 1.0 / (1.0 + (-scale * r).exp()))
+            .collect(),
         Some(BoostLink::ExpMinusLogSumExp) => {
             let mut out = raw.to_vec();
             for row in out.chunks_exact_mut(k) {
@@ -206,29 +228,113 @@ pub fn link_labels(link: Option<BoostLink>, k: usize, raw: &[f64]) -> Vec<usize>
         }) => raw.iter().map(|&r| usize::from(r >= 0.0)).collect(),
         Some(BoostLink::LogitRawPositive) => raw.iter().map(|&r| usize::from(r > 0.0)).collect(),
         Some(BoostLink::Softmax) | None => raw.chunks_exact(k).map(argmax).collect(),
-        Some(BoostLink::ExpMinusLogSumExp) => link_proba(link, k, raw)
+        Some(
+            BoostLink::ExpMinusLogSumExp
+            | BoostLink::SoftmaxProbaArgmax
+            | BoostLink::OneVsAllSigmoid { .. },
+        ) => link_proba(link, k, raw)
             .chunks_exact(k)
+            .map(argmax)
+            .collect(),
+        Some(BoostLink::ScaledSigmoid { .. }) => link_proba(link, 1, raw)
+            .chunks_exact(2)
             .map(argmax)
             .collect(),
     }
 }
+
+/// How a split of a [`HistBoosted`] tree treats its input value `v` (f64, never cast).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SplitRule {
+    /// NaN goes the learned `missing_left` way, otherwise `v <= threshold` goes left
+    /// (scikit-learn HistGradientBoosting; LightGBM missing type NaN).
+    NanMissing,
+    /// NaN counts as 0.0, then `v <= threshold` (LightGBM missing type None).
+    NanAsZero,
+    /// NaN counts as 0.0; |v| ≤ 1e-35 goes the `missing_left` way, otherwise `v <= threshold`
+    /// (LightGBM missing type Zero, `zero_as_missing`).
+    ZeroMissing,
+    /// Left when `v` is a non-negative integer category (truncated, as C++ `(int)v`) in the set
+    /// `category_sets[threshold]`; NaN, negative and unknown categories go right (LightGBM).
+    Categorical,
+}
+
+/// LightGBM's `kZeroThreshold` (`1e-35f`, compared in double).
+const ZERO_THRESHOLD: f64 = 1e-35f32 as f64;
 
 /// A node of a histogram-gradient-boosting tree: f64 threshold compared with f64 input (no
 /// float32 cast), and a learned direction for missing values.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct HistNode {
     pub feature: u32,
+    /// The split value; for [`SplitRule::Categorical`] the index of the node's category set
+    /// (LightGBM stores it the same way).
     pub threshold: f64,
     pub left: u32,
     pub right: u32,
     pub missing_left: bool,
     pub leaf: bool,
+    pub rule: SplitRule,
     /// Leaf value (already scaled by the learning rate at training time).
     pub value: f64,
 }
 
-/// scikit-learn's HistGradientBoosting: `raw = baseline + Σ tree values`, NaN routed by each
-/// split's learned direction.
+impl HistNode {
+    /// Whether input value `v` goes to the left child.
+    #[inline]
+    fn goes_left(&self, v: f64, category_sets: &[Vec<u32>]) -> bool {
+        match self.rule {
+            SplitRule::NanMissing => {
+                if v.is_nan() {
+                    self.missing_left
+                } else {
+                    v <= self.threshold
+                }
+            }
+            SplitRule::NanAsZero => (if v.is_nan() { 0.0 } else { v }) <= self.threshold,
+            SplitRule::ZeroMissing => {
+                let v = if v.is_nan() { 0.0 } else { v };
+                if (-ZERO_THRESHOLD..=ZERO_THRESHOLD).contains(&v) {
+                    self.missing_left
+                } else {
+                    v <= self.threshold
+                }
+            }
+            SplitRule::Categorical => {
+                // `as i32` saturates where C++'s cast is undefined; both out-of-range ends miss
+                // every set (negative → right, huge → beyond the bitset → right).
+                let category = v as i32;
+                if v.is_nan() || category < 0 {
+                    return false;
+                }
+                let set = category_sets
+                    .get(self.threshold as usize)
+                    .map_or(&[][..], Vec::as_slice);
+                let category = category as u32;
+                set.get((category / 32) as usize)
+                    .is_some_and(|word| (word >> (category % 32)) & 1 == 1)
+            }
+        }
+    }
+}
+
+/// How a histogram-boosting regressor turns its raw score into a prediction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RegressionOutput {
+    Identity,
+    /// Log link (scikit-learn poisson/gamma; LightGBM poisson, gamma, tweedie): `exp(raw)`.
+    Exp,
+    /// LightGBM cross_entropy: `1 / (1 + exp(-raw))`.
+    Sigmoid,
+    /// LightGBM cross_entropy_lambda: `log1p(exp(raw))`.
+    Log1pExp,
+    /// LightGBM `reg_sqrt`: `sign(raw)·raw·raw` (the model was fitted to sqrt of the target).
+    SignedSquare,
+}
+
+/// Histogram-style gradient boosting with f64 splits and learned missing-value directions:
+/// scikit-learn's HistGradientBoosting and LightGBM. `raw = (baseline + Σ tree values) /
+/// raw_divisor`, NaN routed by each split's rule.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct HistBoosted {
     pub n_features: usize,
@@ -240,8 +346,12 @@ pub struct HistBoosted {
     pub baseline: Vec<f64>,
     pub classes: Option<ClassLabels>,
     pub link: Option<BoostLink>,
-    /// Regressors with a log link (poisson, gamma, tweedie) predict `exp(raw)`.
-    pub exp_link: bool,
+    /// Regressors: raw score → prediction.
+    pub output: RegressionOutput,
+    /// Bitsets of categorical splits (32 categories per word).
+    pub category_sets: Vec<Vec<u32>>,
+    /// LightGBM random forests average their trees: the iteration count; 1 otherwise.
+    pub raw_divisor: f64,
 }
 
 impl HistBoosted {
@@ -258,6 +368,14 @@ impl HistBoosted {
         }
         if self.baseline.iter().any(|v| !v.is_finite()) {
             return Err(Error::invalid_model("baseline prediction is not finite"));
+        }
+        if !(self.raw_divisor.is_finite() && self.raw_divisor >= 1.0) {
+            return Err(Error::invalid_model("raw score divisor is not a count"));
+        }
+        if self.classes.is_some() && self.output != RegressionOutput::Identity {
+            return Err(Error::invalid_model(
+                "a classifier cannot have a regression output transform",
+            ));
         }
         check_link(self.classes.as_ref(), self.link, k)?;
         for t in 0..self.roots.len() {
@@ -290,6 +408,17 @@ impl HistBoosted {
                 if n.threshold.is_nan() {
                     return Err(bad("threshold is NaN".into()));
                 }
+                if n.rule == SplitRule::Categorical
+                    && !(n.threshold >= 0.0
+                        && n.threshold.fract() == 0.0
+                        && (n.threshold as usize) < self.category_sets.len())
+                {
+                    return Err(bad(format!(
+                        "categorical split refers to category set {} of {}",
+                        n.threshold,
+                        self.category_sets.len()
+                    )));
+                }
                 for child in [n.left as usize, n.right as usize] {
                     if child <= i || child >= end {
                         return Err(bad(format!(
@@ -319,16 +448,16 @@ impl HistBoosted {
             Vec::new()
         };
         let data = x.data();
+        let sets = &self.category_sets;
         let step = |i: usize, row: &[f64]| -> usize {
             match self.nodes.get(i) {
                 Some(n) if !n.leaf => {
                     let v = row.get(n.feature as usize).copied().unwrap_or(f64::NAN);
-                    let left = if v.is_nan() {
-                        n.missing_left
+                    (if n.goes_left(v, sets) {
+                        n.left
                     } else {
-                        v <= n.threshold
-                    };
-                    (if left { n.left } else { n.right }) as usize
+                        n.right
+                    }) as usize
                 }
                 _ => i,
             }
@@ -371,6 +500,9 @@ impl HistBoosted {
                 add(i, row_out);
             }
         }
+        if self.raw_divisor != 1.0 {
+            out.iter_mut().for_each(|v| *v /= self.raw_divisor);
+        }
         out
     }
 
@@ -411,11 +543,19 @@ impl HistBoosted {
     }
 
     /// Regression values from raw scores.
-    pub fn values(&self, raw: Vec<f64>) -> Vec<f64> {
-        if self.exp_link {
-            raw.into_iter().map(f64::exp).collect()
-        } else {
-            raw
-        }
+    pub fn values(&self, mut raw: Vec<f64>) -> Vec<f64> {
+        let f: fn(f64) -> f64 = match self.output {
+            RegressionOutput::Identity => return raw,
+            RegressionOutput::Exp => f64::exp,
+            RegressionOutput::Sigmoid => |r| 1.0 / (1.0 + (-r).exp()),
+            RegressionOutput::Log1pExp => |r| r.exp().ln_1p(),
+            // C++ `Sign(x) * x * x` with an int sign: (sign · x) · x.
+            RegressionOutput::SignedSquare => |r| {
+                let sign = f64::from(i8::from(r > 0.0) - i8::from(r < 0.0));
+                sign * r * r
+            },
+        };
+        raw.iter_mut().for_each(|v| *v = f(*v));
+        raw
     }
 }

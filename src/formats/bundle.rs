@@ -19,8 +19,9 @@ use crate::core::Model;
 use crate::error::{Error, ErrorCode, Result};
 
 pub const MAGIC: &[u8; 8] = b"WPBUNDLE";
-/// Bumped whenever the payload's serde shape changes incompatibly.
-pub const FORMAT_VERSION: u16 = 1;
+/// Bumped whenever the payload's serde shape changes incompatibly. 2: histogram-boosting
+/// split rules, category sets and output transforms (LightGBM).
+pub const FORMAT_VERSION: u16 = 2;
 const HEADER_LEN: usize = 16;
 
 /// Serialize a model into a bundle.
@@ -67,6 +68,15 @@ pub fn decode(bytes: &[u8]) -> Result<Model> {
     }
     if version == 0 {
         return Err(Error::bad_format("bundle format version 0 does not exist"));
+    }
+    if version < FORMAT_VERSION {
+        // Only pre-release builds (0.1.0 before LightGBM support) wrote version 1.
+        return Err(Error::new(
+            ErrorCode::UnsupportedVersion,
+            format!(
+                "bundle format version {version} came from a pre-release wasm-predict; this one reads version {FORMAT_VERSION}. Re-create the bundle from the original model file"
+            ),
+        ));
     }
     let flags = u16_at(bytes, 10).ok_or_else(truncated)?;
     if flags != 0 {

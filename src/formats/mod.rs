@@ -3,6 +3,7 @@
 pub mod bundle;
 mod checksum;
 pub mod joblib;
+pub mod lightgbm;
 pub mod pickle;
 pub mod sklearn;
 
@@ -16,6 +17,8 @@ pub enum Format {
     Pickle,
     /// A compressed `joblib.dump` file.
     CompressedJoblib(joblib::Codec),
+    /// A LightGBM text model (`save_model`, `model_to_string`).
+    LightGbmText,
 }
 
 /// Recognise the format by content (never by file name). Files we know but cannot read yet get
@@ -26,6 +29,9 @@ pub fn sniff(bytes: &[u8]) -> Result<Format> {
     }
     if let Some(codec) = joblib::Codec::sniff(bytes) {
         return Ok(Format::CompressedJoblib(codec));
+    }
+    if lightgbm::is_text_model(bytes) {
+        return Ok(Format::LightGbmText);
     }
     match bytes {
         [] => Err(Error::bad_format("the file is empty")),
@@ -40,7 +46,7 @@ pub fn sniff(bytes: &[u8]) -> Result<Format> {
         )),
         [first, ..] => Err(Error::bad_format(format!(
             "not a model file wasm-predict can read: it starts with byte {first:#04x}, \
-             expected a pickle (0x80) or a wasm-predict bundle"
+             expected a pickle (0x80), a LightGBM text model or a wasm-predict bundle"
         ))),
     }
 }

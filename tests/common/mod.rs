@@ -41,12 +41,13 @@ impl Case {
         let n_cols = rows[0].as_array().unwrap().len();
         let flat = rows
             .iter()
-            // null is a missing value (JSON has no NaN).
+            // null is a missing value (JSON has no NaN); infinities are "inf" / "-inf".
             .flat_map(|r| {
-                r.as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|v| v.as_f64().unwrap_or(f64::NAN))
+                r.as_array().unwrap().iter().map(|v| match v.as_str() {
+                    Some("inf") => f64::INFINITY,
+                    Some("-inf") => f64::NEG_INFINITY,
+                    _ => v.as_f64().unwrap_or(f64::NAN),
+                })
             })
             .collect();
         (flat, n_cols)

@@ -29,6 +29,9 @@ pub enum Global {
     /// `builtins.bytes`: protocol 2 writes an empty `bytes` (e.g. the data of an empty array)
     /// as `bytes()`.
     BuiltinsBytes,
+    /// `collections.OrderedDict` and `collections.defaultdict` (LightGBM's evaluation
+    /// results): calling one makes a plain dict.
+    DictConstructor,
     /// A known class: instances become inert records (constructor arguments + BUILD state).
     Class(Class),
     /// Pickling helpers of Cython and numpy objects we never need the contents of (random
@@ -68,6 +71,11 @@ pub enum Class {
     Opaque,
     /// `joblib.numpy_pickle.NumpyArrayWrapper`: its array bytes follow it in the stream.
     JoblibArrayWrapper,
+    LgbmClassifier,
+    LgbmRegressor,
+    LgbmRanker,
+    /// `lightgbm.basic.Booster`: its state carries the LightGBM text model.
+    LgbmBooster,
 }
 
 /// Gradient-boosting losses, under their old (`_gb_losses`, ≤ 1.3) and new (`_loss`) names.
@@ -307,6 +315,10 @@ const CLASSES: &[(&str, &str, Class)] = &[
         "NumpyArrayWrapper",
         Class::JoblibArrayWrapper,
     ),
+    ("lightgbm.sklearn", "LGBMClassifier", Class::LgbmClassifier),
+    ("lightgbm.sklearn", "LGBMRegressor", Class::LgbmRegressor),
+    ("lightgbm.sklearn", "LGBMRanker", Class::LgbmRanker),
+    ("lightgbm.basic", "Booster", Class::LgbmBooster),
     // Kept but never read.
     ("sklearn._loss.link", "IdentityLink", Class::Opaque),
     ("sklearn._loss.link", "LogitLink", Class::Opaque),
@@ -351,6 +363,7 @@ pub fn resolve(module: &str, name: &str, offset: usize) -> Result<Global> {
         }
         "object" if module == "builtins" || module == "__builtin__" => Some(Global::BuiltinsObject),
         "bytes" if module == "builtins" || module == "__builtin__" => Some(Global::BuiltinsBytes),
+        "OrderedDict" | "defaultdict" if module == "collections" => Some(Global::DictConstructor),
         _ if module == CYTHON_LOSS_MODULE && name.starts_with("Cy") => {
             Some(Global::Class(Class::Opaque))
         }

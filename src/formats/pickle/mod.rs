@@ -730,6 +730,9 @@ impl<'a> Vm<'a> {
                 args,
                 state: None,
             }),
+            // `OrderedDict()` / `defaultdict(factory)`: an empty dict (the factory is a class
+            // we never call); SETITEMS fills it.
+            Global::DictConstructor => self.alloc(Value::Dict(Vec::new())),
             Global::BuiltinsBytes => match args.as_slice() {
                 [] => self.alloc(Value::Bytes(Vec::new())),
                 _ => Err(self.err("bytes(...) with arguments is not supported (only the empty bytes() protocol 2 writes)")),

@@ -219,21 +219,26 @@ impl<'a> Attrs<'a> {
 
     /// `classes_` in its own type: ints, floats, strings or bools.
     pub fn classes(&self, max_classes: usize) -> Result<ClassLabels> {
-        let array = self.array("classes_")?;
+        self.classes_in("classes_", max_classes)
+    }
+
+    /// Class labels stored under another name (LightGBM's wrapper keeps them in `_classes`).
+    pub fn classes_in(&self, name: &str, max_classes: usize) -> Result<ClassLabels> {
+        let array = self.array(name)?;
         if array.shape.len() != 1 {
             return Err(self.error(
-                "classes_",
+                name,
                 format!("expected a 1-D array, found shape {:?}", array.shape),
             ));
         }
         if array.len() > max_classes {
             return Err(Error::limit(format!(
-                "{}.classes_ has {} classes, over the max_classes limit of {max_classes}",
+                "{}.{name} has {} classes, over the max_classes limit of {max_classes}",
                 self.class,
                 array.len()
             )));
         }
-        let ctx = |e: Error| e.context(format!("{}.classes_", self.class));
+        let ctx = |e: Error| e.context(format!("{}.{name}", self.class));
         let labels = match array.dtype.kind {
             Kind::Int | Kind::UInt => ClassLabels::Int(array.to_i64(self.arena).map_err(ctx)?),
             Kind::Float => ClassLabels::Float(array.to_f64(self.arena).map_err(ctx)?),
@@ -252,7 +257,7 @@ impl<'a> Attrs<'a> {
             },
             _ => {
                 return Err(self.error(
-                    "classes_",
+                    name,
                     format!("unsupported label dtype {}", array.dtype.describe()),
                 ))
             }

@@ -7,7 +7,7 @@
 use super::attrs::Attrs;
 use super::ImportContext;
 use crate::core::model::ClassLabels;
-use crate::core::tree_models::{BoostLink, HistBoosted, HistNode};
+use crate::core::tree_models::{BoostLink, HistBoosted, HistNode, RegressionOutput, SplitRule};
 use crate::error::{Error, ErrorCode, Result};
 use crate::formats::pickle::globals::{Class, LossKind};
 use crate::formats::pickle::value::Value;
@@ -42,11 +42,11 @@ pub fn lower(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<HistBoo
         }
     };
     let new_rules = attrs.at_least(1, 4);
-    let (link, exp_link) = match (is_classifier, kind) {
+    let (link, output) = match (is_classifier, kind) {
         (false, LossKind::SquaredError | LossKind::AbsoluteError | LossKind::Quantile) => {
-            (None, false)
+            (None, RegressionOutput::Identity)
         }
-        (false, LossKind::LogLink) => (None, true),
+        (false, LossKind::LogLink) => (None, RegressionOutput::Exp),
         (true, LossKind::Binomial) if k == 1 && n_classes == 2 => (
             Some(if new_rules {
                 BoostLink::LogitRawPositive
@@ -56,10 +56,10 @@ pub fn lower(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<HistBoo
                     argmax_proba: true,
                 }
             }),
-            false,
+            RegressionOutput::Identity,
         ),
         (true, LossKind::Multinomial) if k == n_classes && k > 2 => {
-            (Some(BoostLink::Softmax), false)
+            (Some(BoostLink::Softmax), RegressionOutput::Identity)
         }
         (_, other) => {
             return Err(Error::invalid_model(format!(
@@ -158,6 +158,7 @@ pub fn lower(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<HistBoo
                     },
                     missing_left: get(&missing) != 0,
                     leaf,
+                    rule: SplitRule::NanMissing,
                     value: value.get(i).copied().unwrap_or(f64::NAN),
                 });
             }
@@ -171,7 +172,9 @@ pub fn lower(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<HistBoo
         baseline,
         classes,
         link,
-        exp_link,
+        output,
+        category_sets: Vec::new(),
+        raw_divisor: 1.0,
     };
     model
         .validate()

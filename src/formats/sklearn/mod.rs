@@ -5,6 +5,7 @@
 
 mod attrs;
 mod hist;
+mod lightgbm;
 mod linear;
 mod pipeline;
 mod trees;
@@ -46,6 +47,12 @@ pub fn lower(doc: &Document, ctx: &ImportContext) -> Result<Model> {
     let attrs = Attrs::new(&doc.arena, state, class.name())?;
     if class == Class::Pipeline {
         return pipeline::lower(&attrs, ctx);
+    }
+    if matches!(
+        class,
+        Class::LgbmClassifier | Class::LgbmRegressor | Class::LgbmRanker | Class::LgbmBooster
+    ) {
+        return lightgbm::lower(&attrs, class, ctx);
     }
     let estimator = lower_estimator(&attrs, class, ctx)?;
     let (feature_names, from_source) = attrs.feature_names(model_n_features(&estimator))?;

@@ -1,0 +1,61 @@
+//! LightGBM's scikit-learn wrappers (`LGBMClassifier`, `LGBMRegressor`, `LGBMRanker`) and a
+//! pickled `lightgbm.Booster`: the booster's state carries the model text (`_handle` in 4.x,
+//! `handle` in 3.x), which [`crate::formats::lightgbm`] parses.
+
+use super::attrs::Attrs;
+use super::ImportContext;
+use crate::core::Model;
+use crate::error::{Error, Result};
+use crate::formats::lightgbm;
+use crate::formats::pickle::globals::Class;
+use crate::formats::pickle::value::Value;
+
+/// Lower a wrapper (or a bare Booster) to a model.
+pub fn lower(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<Model> {
+    let nested;
+    let (booster, classes) = if class == Class::LgbmBooster {
+        (attrs, None)
+    } else {
+        let (_, value) = attrs.object("_Booster")?;
+        nested = attrs.nested(value, &[Class::LgbmBooster], "_Booster")?.1;
+        let classes = match class {
+            Class::LgbmClassifier => Some(attrs.classes_in("_classes", ctx.limits.max_classes)?),
+            _ => None,
+        };
+        (&nested, classes)
+    };
+    let text = match booster.get("_handle").or_else(|| booster.get("handle")) {
+        Some(Value::Str(text)) => text.as_bytes(),
+        Some(Value::Bytes(bytes)) => bytes.as_slice(),
+        Some(other) => {
+            return Err(Error::invalid_model(format!(
+                "lightgbm Booster state holds a {} instead of the model text",
+                other.kind()
+            )))
+        }
+        None => {
+            return Err(Error::invalid_model(
+                "lightgbm Booster state has no model text (`_handle`/`handle`)",
+            ))
+        }
+    };
+    // `Booster.predict` (and so the wrappers) use best_iteration when early stopping set it.
+    let best_iteration = match booster.get("best_iteration") {
+        Some(Value::Int(i)) if *i > 0 => usize::try_from(*i).unwrap_or(usize::MAX),
+        _ => 0,
+    };
+    let is_classifier = class == Class::LgbmClassifier;
+    let parsed = lightgbm::parse(text, best_iteration, classes, ctx.limits)?;
+    if is_classifier != parsed.is_classifier && class != Class::LgbmBooster {
+        return Err(Error::invalid_model(format!(
+            "{} holds a LightGBM model with objective `{}`",
+            class.name(),
+            parsed.objective
+        )));
+    }
+    parsed.into_model(
+        &format!("{}.{}", class.module(), class.name()),
+        ctx.source_format.clone(),
+        ctx.created_unix_ms,
+    )
+}
