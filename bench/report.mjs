@@ -139,7 +139,8 @@ if (smoke) {
     for (const m of index.models) {
       for (const [runtime, r] of Object.entries(env.models[m] ?? {})) {
         const bad = r.status === "error" || r.status === "missing"
-          || (runtime.startsWith(OURS) && r.status === "ok" && !(r.max_abs_diff <= 1e-9 && (r.label_agreement ?? 1) === 1));
+          || (runtime.startsWith(OURS) && r.status === "ok"
+              && !(r.max_abs_diff <= (metas[m].agreement_tolerance ?? 1e-9) && (r.label_agreement ?? 1) === 1));
         if (bad) {
           failed++;
           console.log(`bench smoke FAIL ${env.environment} ${m} ${runtime}: ${JSON.stringify(r).slice(0, 300)}`);

@@ -13,22 +13,26 @@ rustup toolchain list | grep -q '^nightly' || { echo "fuzz: needs the nightly to
 # Seeds: every fixture pickle and hostile file; bundles and predict inputs made from the fixtures.
 seeds=target/fuzz-seeds
 rm -rf "$seeds"
-mkdir -p "$seeds/pickle" "$seeds/lightgbm"
+mkdir -p "$seeds/pickle" "$seeds/lightgbm" "$seeds/xgboost"
 for f in tests/fixtures/*/*.pkl tests/fixtures/sk*/*.joblib* tests/fixtures/hostile/*; do
   cp "$f" "$seeds/pickle/$(basename "$(dirname "$f")")-$(basename "$f")"
 done
 for f in tests/fixtures/lgbm*/*.txt tests/fixtures/hostile/lgbm_*.txt; do
   cp "$f" "$seeds/lightgbm/$(basename "$(dirname "$f")")-$(basename "$f")"
 done
+for f in tests/fixtures/xgb*/*.model.json tests/fixtures/xgb*/*.ubj tests/fixtures/hostile/xgb_*; do
+  cp "$f" "$seeds/xgboost/$(basename "$(dirname "$f")")-$(basename "$f")"
+done
 find tests/fuzz_regressions -type f ! -name '*.md' -exec cp {} "$seeds/pickle/" \;
-cargo run --quiet --release --example fuzz_seeds -- "$seeds" tests/fixtures/sk*/*.p4.pkl tests/fixtures/lgbm4/*.txt
+cargo run --quiet --release --example fuzz_seeds -- "$seeds" tests/fixtures/sk*/*.p4.pkl tests/fixtures/lgbm4/*.txt tests/fixtures/xgb3/*.ubj
 
 status=0
-targets="load_pickle load_lightgbm_text load_bundle load_then_predict"
+targets="load_pickle load_lightgbm_text load_xgboost load_bundle load_then_predict"
 for target in $targets; do
   case $target in
     load_pickle) seed=$seeds/pickle ;;
     load_lightgbm_text) seed=$seeds/lightgbm ;;
+    load_xgboost) seed=$seeds/xgboost ;;
     load_bundle) seed=$seeds/bundle ;;
     load_then_predict) seed=$seeds/predict ;;
   esac

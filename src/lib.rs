@@ -44,7 +44,8 @@ pub struct LoadOptions {
 /// Load a model from a file's bytes: a scikit-learn pickle or a wasm-predict bundle, told apart
 /// by content. Nothing in the file is executed.
 pub fn load(bytes: &[u8], options: &LoadOptions) -> Result<Model> {
-    let mut model = match formats::sniff(bytes)? {
+    let format = formats::sniff(bytes)?;
+    let mut model = match format {
         Format::Bundle => formats::bundle::decode(bytes)?,
         Format::Pickle => import_pickle(bytes, options, None)?,
         Format::CompressedJoblib(codec) => {
@@ -58,6 +59,24 @@ pub fn load(bytes: &[u8], options: &LoadOptions) -> Result<Model> {
                 "LightGBM text model".to_owned(),
                 options.now_unix_ms,
             )?,
+        Format::XgboostJson | Format::XgboostUbjson => {
+            let (doc, kind) = if matches!(format, Format::XgboostJson) {
+                (
+                    formats::jsondoc::parse_json(bytes, &options.limits)?,
+                    "JSON",
+                )
+            } else {
+                (
+                    formats::jsondoc::parse_ubjson(bytes, &options.limits)?,
+                    "UBJSON",
+                )
+            };
+            formats::xgboost::lower(&doc, &options.limits)?.into_model(
+                "xgboost.Booster",
+                format!("XGBoost {kind} model"),
+                options.now_unix_ms,
+            )?
+        }
     };
     if let Some(name) = &options.name {
         model.metadata.name = name.clone();

@@ -65,7 +65,7 @@ export interface ModelMetadata {
   featureNames: string[];
   featureNamesFromSource: boolean;
   nFeatures: number;
-  outputKind: "regression" | "classification";
+  outputKind: "regression" | "classification" | "outlier_detection";
   nOutputs: number;
   /** Class labels in `predictProba` column order; null for regressors. */
   classes: ClassLabel[] | null;
@@ -117,10 +117,17 @@ thread_local! {
     static LAST_PANIC: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
 }
 
-/// Panic hook: remember the message and location (instead of printing them), so the
-/// `INTERNAL` error carries them to the caller.
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = console, js_name = error)]
+    fn console_error(message: &str);
+}
+
+/// Panic hook: log the message and location to the console (a panic is a bug worth seeing) and
+/// remember them, so the `INTERNAL` error carries them to the caller.
 fn record_panic(info: &std::panic::PanicHookInfo<'_>) {
     let text = info.to_string().replace('\n', " ");
+    console_error(&format!("wasm-predict panicked: {text}"));
     LAST_PANIC.with(|last| {
         if let Ok(mut last) = last.try_borrow_mut() {
             *last = Some(text);
@@ -273,7 +280,7 @@ fn read_limits(value: &JsValue, limits: &mut crate::LoadLimits) -> Result<(), Js
 }
 
 /// Load a model from the bytes of a scikit-learn pickle or joblib file, a LightGBM text model,
-/// or a wasm-predict bundle.
+/// an XGBoost JSON/UBJSON model, or a wasm-predict bundle.
 /// Nothing in the file is executed; unknown classes are refused.
 #[wasm_bindgen]
 pub fn load(bytes: BytesArg, options: Option<LoadOptionsArg>) -> Result<Model, JsValue> {
@@ -677,7 +684,26 @@ impl Model {
         })
     }
 
-    /// Raw class scores, `nRows × nScores` row-major (one column for binary classifiers).
+    /// Outlier detectors (IsolationForest): scikit-learn's `score_samples`, one per row (lower
+    /// is more anomalous).
+    #[wasm_bindgen(js_name = scoreSamples)]
+    pub fn score_samples(
+        &self,
+        x: ModelInput,
+        #[wasm_bindgen(js_name = nCols)] n_cols: Option<u32>,
+    ) -> Result<Float64Array, JsValue> {
+        guarded(|| {
+            let mut out = Vec::new();
+            self.for_each_chunk(&x.into(), n_cols, |rows| {
+                out.extend(self.inner.score_samples(rows)?);
+                Ok(())
+            })?;
+            Ok(Float64Array::from(out.as_slice()))
+        })
+    }
+
+    /// Raw class scores, `nRows × nScores` row-major (one column for binary classifiers); for
+    /// outlier detectors, `score_samples − offset_` (negative = outlier).
     #[wasm_bindgen(js_name = decisionFunction)]
     pub fn decision_function(
         &self,

@@ -93,6 +93,22 @@ fn every_truncation_point_of_a_lightgbm_text_model_is_a_clean_error() {
 }
 
 #[test]
+fn every_truncation_point_of_xgboost_json_and_ubjson_is_a_clean_error() {
+    for kind in ["model.json", "ubj"] {
+        let bytes = fixture_kind("xgb3/tree_xgb_reg_pseudohubererror", kind);
+        for end in 0..bytes.len() {
+            let err = load(&bytes[..end], &LoadOptions::default())
+                .expect_err("a truncated XGBoost model must not load");
+            assert_eq!(
+                err.code(),
+                ErrorCode::BadFormat,
+                "{kind} cut at {end}: {err}"
+            );
+        }
+    }
+}
+
+#[test]
 fn every_truncation_point_of_joblib_files_is_a_clean_error() {
     for kind in ["joblib", "joblib.z", "joblib.gz"] {
         // Object arrays (nested pickles) and inline payloads, joblib 1.3 (p2 nested) and 1.6 (p5).

@@ -38,22 +38,33 @@ fn compare(model: &Model, case: &Case, what: &str) -> Diff {
         assert_eq!(model.metadata.feature_names, names, "{what}: feature names");
         assert!(model.metadata.feature_names_from_source);
     }
-    match case.expected["lightgbm_version"].as_str() {
-        // LightGBM files record their text-format version (v3 for 3.x, v4 for 4.x), not the
-        // library's.
-        Some(version) => {
-            let major = version.split('.').next().unwrap();
-            let want = format!("model format v{major} ");
-            assert!(
-                model.metadata.source_library_version.starts_with(&want),
-                "{what}: {}",
-                model.metadata.source_library_version
-            );
+    if let Some(version) = case.expected["xgboost_version"].as_str() {
+        assert!(
+            model
+                .metadata
+                .source_library_version
+                .starts_with(&format!("{version} (objective ")),
+            "{what}: {}",
+            model.metadata.source_library_version
+        );
+    } else {
+        match case.expected["lightgbm_version"].as_str() {
+            // LightGBM files record their text-format version (v3 for 3.x, v4 for 4.x), not the
+            // library's.
+            Some(version) => {
+                let major = version.split('.').next().unwrap();
+                let want = format!("model format v{major} ");
+                assert!(
+                    model.metadata.source_library_version.starts_with(&want),
+                    "{what}: {}",
+                    model.metadata.source_library_version
+                );
+            }
+            None => assert_eq!(
+                model.metadata.source_library_version,
+                case.expected["sklearn_version"].as_str().unwrap()
+            ),
         }
-        None => assert_eq!(
-            model.metadata.source_library_version,
-            case.expected["sklearn_version"].as_str().unwrap()
-        ),
     }
     match model.predict(&rows).unwrap() {
         Predictions::Values { data, .. } => diff.check(
@@ -104,6 +115,17 @@ fn compare(model: &Model, case: &Case, what: &str) -> Diff {
             model.predict_proba(&rows).unwrap_err().code().as_str(),
             "UNSUPPORTED_OPERATION"
         );
+        // Outlier detectors: both scores too.
+        if let Some(want) = case.numbers("score_samples") {
+            let got = model.score_samples(&rows).unwrap();
+            diff.check(&format!("{what} score_samples"), &got, &want);
+            let (decision, _) = model.decision_function(&rows).unwrap();
+            diff.check(
+                &format!("{what} decision_function"),
+                &decision,
+                &case.numbers("decision_function").unwrap(),
+            );
+        }
     }
     diff
 }
@@ -121,6 +143,8 @@ fn every_fixture_matches_scikit_learn() {
             match kind.strip_prefix('p').and_then(|k| k.strip_suffix(".pkl")) {
                 Some(protocol) => assert_eq!(format, &format!("pickle protocol {protocol}")),
                 None if *kind == "txt" => assert_eq!(format, "LightGBM text model"),
+                None if *kind == "model.json" => assert_eq!(format, "XGBoost JSON model"),
+                None if *kind == "ubj" => assert_eq!(format, "XGBoost UBJSON model"),
                 None if kind.ends_with(".z") => {
                     assert!(format.starts_with("joblib (zlib compressed"), "{format}")
                 }
@@ -203,6 +227,8 @@ fn bundles_round_trip_bit_for_bit() {
         assert_eq!(reloaded.metadata.created_unix_ms, 1_700_000_000_000);
         let library = if case.id.contains("_lgbm_") {
             "lightgbm"
+        } else if case.id.contains("_xgb_") {
+            "xgboost"
         } else {
             "scikit-learn"
         };

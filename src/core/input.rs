@@ -73,13 +73,33 @@ impl<'a> Rows<'a> {
     /// Reject NaN and ±infinity, as scikit-learn's input validation does for estimators that
     /// cannot take missing values. The error names the first bad row and column.
     pub fn expect_finite(&self, feature_names: &[String], estimator: &str) -> Result<()> {
+        self.reject(feature_names, estimator, |v| !v.is_finite())
+    }
+
+    /// XGBoost takes NaN (missing) but refuses values that are infinite as float32.
+    pub fn expect_finite_f32_or_nan(
+        &self,
+        feature_names: &[String],
+        estimator: &str,
+    ) -> Result<()> {
+        self.reject(feature_names, estimator, |v| (v as f32).is_infinite())
+    }
+
+    fn reject(
+        &self,
+        feature_names: &[String],
+        estimator: &str,
+        refused: impl Fn(f64) -> bool,
+    ) -> Result<()> {
         for (row_index, row) in self.iter().enumerate() {
-            if let Some(col) = row.iter().position(|v| !v.is_finite()) {
+            if let Some(col) = row.iter().position(|&v| refused(v)) {
                 let value = row.get(col).copied().unwrap_or(f64::NAN);
                 let what = if value.is_nan() {
-                    "NaN (missing)"
+                    "NaN (missing)".to_owned()
+                } else if value.is_infinite() {
+                    "infinity".to_owned()
                 } else {
-                    "infinity"
+                    format!("{value} (infinite as float32)")
                 };
                 let name = feature_names
                     .get(col)

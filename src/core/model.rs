@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::input::Rows;
 use super::linear::{probabilities, LinearScores, ProbabilityRule};
 use super::transform::Transform;
-use super::tree_models::{argmax, AveragedTrees, BoostedTrees, HistBoosted};
+use super::tree_models::{argmax, AveragedTrees, BoostedTrees, HistBoosted, IsolationForest};
 use crate::error::{Error, ErrorCode, Result};
 use std::borrow::Cow;
 
@@ -56,11 +56,14 @@ impl ClassLabels {
     }
 }
 
-/// Whether a model regresses or classifies.
+/// Whether a model regresses, classifies or detects outliers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OutputKind {
     Regression,
     Classification,
+    /// `predict` gives +1 (inlier) / −1 (outlier); `scoreSamples` and `decisionFunction` the
+    /// scores.
+    OutlierDetection,
 }
 
 impl OutputKind {
@@ -68,6 +71,7 @@ impl OutputKind {
         match self {
             OutputKind::Regression => "regression",
             OutputKind::Classification => "classification",
+            OutputKind::OutlierDetection => "outlier_detection",
         }
     }
 }
@@ -129,6 +133,7 @@ pub enum Estimator {
     BoostedTrees(BoostedTrees),
     /// Histogram gradient boosting (f64 splits, learned missing-value directions).
     HistBoosted(HistBoosted),
+    IsolationForest(IsolationForest),
 }
 
 /// Result of `predict`.
@@ -175,6 +180,7 @@ impl Model {
         match &mut self.estimator {
             Estimator::AveragedTrees(m) => m.trees.prepare()?,
             Estimator::BoostedTrees(m) => m.trees.prepare()?,
+            Estimator::IsolationForest(m) => m.trees.prepare()?,
             Estimator::LinearRegressor(_)
             | Estimator::LinearClassifier(_)
             | Estimator::HistBoosted(_) => {}
@@ -196,6 +202,7 @@ impl Model {
             Estimator::AveragedTrees(m) => m.validate()?,
             Estimator::BoostedTrees(m) => m.validate()?,
             Estimator::HistBoosted(m) => m.validate()?,
+            Estimator::IsolationForest(m) => m.validate()?,
         }
         for (i, step) in self.preprocess.iter().enumerate() {
             step.validate()?;
@@ -236,13 +243,15 @@ impl Model {
             Estimator::AveragedTrees(m) => m.trees.n_features(),
             Estimator::BoostedTrees(m) => m.trees.n_features(),
             Estimator::HistBoosted(m) => m.n_features,
+            Estimator::IsolationForest(m) => m.trees.n_features(),
         }
     }
 
     pub fn output_kind(&self) -> OutputKind {
-        match self.classes() {
-            None => OutputKind::Regression,
-            Some(_) => OutputKind::Classification,
+        match (self.classes(), &self.estimator) {
+            (_, Estimator::IsolationForest(_)) => OutputKind::OutlierDetection,
+            (None, _) => OutputKind::Regression,
+            (Some(_), _) => OutputKind::Classification,
         }
     }
 
@@ -261,6 +270,7 @@ impl Model {
             Estimator::AveragedTrees(m) => m.classes.as_ref(),
             Estimator::BoostedTrees(m) => m.classes.as_ref(),
             Estimator::HistBoosted(m) => m.classes.as_ref(),
+            Estimator::IsolationForest(_) => None,
         }
     }
 
@@ -292,12 +302,17 @@ impl Model {
             }
             Cow::Owned(owned)
         };
-        // HistGradientBoosting takes NaN and infinities (scikit-learn validates it with
-        // ensure_all_finite=False); every other estimator here rejects them.
-        if !matches!(self.estimator, Estimator::HistBoosted(_)) {
-            Rows::new(&data, self.estimator_n_features())?
-                .numbered_from(x.first_row())
-                .expect_finite(&self.metadata.feature_names, self.short_class_name())?;
+        // HistGradientBoosting and LightGBM take NaN and infinities (scikit-learn validates
+        // with ensure_all_finite=False); XGBoost takes NaN but refuses infinities; every other
+        // estimator here rejects both.
+        let rows = Rows::new(&data, self.estimator_n_features())?.numbered_from(x.first_row());
+        let (names, class) = (&self.metadata.feature_names, self.short_class_name());
+        match &self.estimator {
+            Estimator::HistBoosted(m) if m.xgboost_f32 => {
+                rows.expect_finite_f32_or_nan(names, class)?
+            }
+            Estimator::HistBoosted(_) => {}
+            _ => rows.expect_finite(names, class)?,
         }
         Ok(data)
     }
@@ -366,7 +381,20 @@ impl Model {
                     },
                 })
             }
+            Estimator::IsolationForest(m) => Ok(Predictions::Values {
+                data: m.predict(x),
+                n_cols: 1,
+            }),
         }
+    }
+
+    /// `score_samples` of outlier detectors (IsolationForest): one score per row.
+    pub fn score_samples(&self, x: &Rows) -> Result<Vec<f64>> {
+        let Estimator::IsolationForest(m) = &self.estimator else {
+            return Err(self.unsupported("scoreSamples"));
+        };
+        let data = self.checked(x)?;
+        Ok(m.score_samples(&Rows::new(&data, self.estimator_n_features())?))
     }
 
     /// `predict_proba`: `n_rows × n_classes`, classes in the order of the labels.
@@ -401,7 +429,8 @@ impl Model {
     pub fn decision_function(&self, x: &Rows) -> Result<(Vec<f64>, usize)> {
         let has_scores = matches!(&self.estimator, Estimator::LinearClassifier(_))
             || matches!(&self.estimator, Estimator::BoostedTrees(m) if m.classes.is_some())
-            || matches!(&self.estimator, Estimator::HistBoosted(m) if m.classes.is_some());
+            || matches!(&self.estimator, Estimator::HistBoosted(m) if m.classes.is_some())
+            || matches!(&self.estimator, Estimator::IsolationForest(_));
         if !has_scores {
             return Err(self.unsupported("decisionFunction"));
         }
@@ -413,6 +442,7 @@ impl Model {
             }
             Estimator::BoostedTrees(m) => Ok((m.raw(x), m.trees.n_outputs())),
             Estimator::HistBoosted(m) => Ok((m.raw(x), m.baseline.len())),
+            Estimator::IsolationForest(m) => Ok((m.decision_function(x), 1)),
             _ => Err(self.unsupported("decisionFunction")),
         }
     }

@@ -71,6 +71,65 @@ impl AveragedTrees {
     }
 }
 
+/// scikit-learn's IsolationForest: each leaf holds `path_length + c(leaf samples) − 1`, summed
+/// over the trees in order into a depth; `score_samples = −2^(−depth / denominator)` with
+/// `denominator = n_trees · c(max_samples)`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IsolationForest {
+    pub trees: TreeEnsemble,
+    pub denominator: f64,
+    /// `offset_`: `decision_function = score_samples − offset`.
+    pub offset: f64,
+}
+
+impl IsolationForest {
+    pub fn validate(&self) -> Result<()> {
+        self.trees.validate()?;
+        if self.trees.n_outputs() != 1
+            || !self.denominator.is_finite()
+            || self.denominator < 0.0
+            || !self.offset.is_finite()
+        {
+            return Err(Error::invalid_model(
+                "IsolationForest has more than one output or a non-finite offset/denominator",
+            ));
+        }
+        Ok(())
+    }
+
+    /// scikit-learn's `score_samples` (the opposite of the anomaly score).
+    pub fn score_samples(&self, x: &Rows) -> Vec<f64> {
+        let depths = sums(&self.trees, x, &[0.0]);
+        depths
+            .into_iter()
+            .map(|depth| {
+                // A single training sample makes the denominator 0: scikit-learn uses 1 then.
+                let ratio = if self.denominator != 0.0 {
+                    depth / self.denominator
+                } else {
+                    1.0
+                };
+                -(2f64.powf(-ratio))
+            })
+            .collect()
+    }
+
+    pub fn decision_function(&self, x: &Rows) -> Vec<f64> {
+        self.score_samples(x)
+            .into_iter()
+            .map(|s| s - self.offset)
+            .collect()
+    }
+
+    /// +1 for inliers, −1 for outliers (a negative decision value).
+    pub fn predict(&self, x: &Rows) -> Vec<f64> {
+        self.decision_function(x)
+            .into_iter()
+            .map(|d| if d < 0.0 { -1.0 } else { 1.0 })
+            .collect()
+    }
+}
+
 /// How boosted raw scores become probabilities and labels, per loss and scikit-learn version.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub enum BoostLink {
@@ -91,6 +150,36 @@ pub enum BoostLink {
     /// LightGBM multiclassova: an independent sigmoid per class (rows do not sum to 1); label =
     /// argmax of those.
     OneVsAllSigmoid { scale: f64 },
+    /// XGBoost binary:logistic: float32 `p = 1 / (exp(min(-m, 88.7)) + 1 + 1e-16)`,
+    /// probabilities `[1 - p, p]` in float32, label `p > 0.5` (the scikit-learn wrapper).
+    XgbLogistic,
+    /// XGBoost multi:softprob: float32 softmax (sum in double); label = argmax of those.
+    XgbSoftprob,
+    /// XGBoost multi:softmax: probabilities as softprob; label = argmax of the margins.
+    XgbSoftmax,
+}
+
+/// XGBoost's `common::Sigmoid` (float32, exp argument clamped at 88.7).
+fn xgb_sigmoid(margin: f64) -> f32 {
+    let x = (-(margin as f32)).min(88.7);
+    1.0f32 / (x.exp() + 1.0 + 1e-16)
+}
+
+/// XGBoost's `common::Softmax` on one row of float32 margins, in place.
+fn xgb_softmax(row: &mut [f64]) {
+    let wmax = row
+        .iter()
+        .map(|&v| v as f32)
+        .fold(f32::NEG_INFINITY, f32::max);
+    let mut wsum = 0.0f64;
+    for v in row.iter_mut() {
+        let e = (*v as f32 - wmax).exp();
+        *v = f64::from(e);
+        wsum += f64::from(e);
+    }
+    for v in row.iter_mut() {
+        *v = f64::from(*v as f32 / wsum as f32);
+    }
 }
 
 /// Gradient boosting: `raw = init + Σ learning_rate · leaf` in stage order.
@@ -143,7 +232,10 @@ fn check_link(classes: Option<&ClassLabels>, link: Option<BoostLink>, k: usize) 
     let binary = matches!(
         link,
         Some(
-            BoostLink::Logit { .. } | BoostLink::LogitRawPositive | BoostLink::ScaledSigmoid { .. }
+            BoostLink::Logit { .. }
+                | BoostLink::LogitRawPositive
+                | BoostLink::ScaledSigmoid { .. }
+                | BoostLink::XgbLogistic
         )
     );
     match (classes, link) {
@@ -191,6 +283,18 @@ pub fn link_proba(link: Option<BoostLink>, k: usize, raw: &[f64]) -> Vec<f64> {
             .iter()
             .map(|&r| 1.0 / (1.0 + (-scale * r).exp()))
             .collect(),
+        Some(BoostLink::XgbLogistic) => raw
+            .iter()
+            .flat_map(|&r| {
+                let p = xgb_sigmoid(r);
+                [f64::from(1.0 - p), f64::from(p)]
+            })
+            .collect(),
+        Some(BoostLink::XgbSoftprob | BoostLink::XgbSoftmax) => {
+            let mut out = raw.to_vec();
+            out.chunks_exact_mut(k).for_each(xgb_softmax);
+            out
+        }
         Some(BoostLink::ExpMinusLogSumExp) => {
             let mut out = raw.to_vec();
             for row in out.chunks_exact_mut(k) {
@@ -227,11 +331,18 @@ pub fn link_labels(link: Option<BoostLink>, k: usize, raw: &[f64]) -> Vec<usize>
             ..
         }) => raw.iter().map(|&r| usize::from(r >= 0.0)).collect(),
         Some(BoostLink::LogitRawPositive) => raw.iter().map(|&r| usize::from(r > 0.0)).collect(),
-        Some(BoostLink::Softmax) | None => raw.chunks_exact(k).map(argmax).collect(),
+        Some(BoostLink::Softmax | BoostLink::XgbSoftmax) | None => {
+            raw.chunks_exact(k).map(argmax).collect()
+        }
+        Some(BoostLink::XgbLogistic) => raw
+            .iter()
+            .map(|&r| usize::from(xgb_sigmoid(r) > 0.5))
+            .collect(),
         Some(
             BoostLink::ExpMinusLogSumExp
             | BoostLink::SoftmaxProbaArgmax
-            | BoostLink::OneVsAllSigmoid { .. },
+            | BoostLink::OneVsAllSigmoid { .. }
+            | BoostLink::XgbSoftprob,
         ) => link_proba(link, k, raw)
             .chunks_exact(k)
             .map(argmax)
@@ -254,6 +365,9 @@ pub enum SplitRule {
     /// NaN counts as 0.0; |v| ≤ 1e-35 goes the `missing_left` way, otherwise `v <= threshold`
     /// (LightGBM missing type Zero, `zero_as_missing`).
     ZeroMissing,
+    /// NaN goes the `missing_left` way, otherwise `f32(v) < f32(threshold)` goes left
+    /// (XGBoost: float32 input, strict less-than).
+    F32Less,
     /// Left when `v` is a non-negative integer category (truncated, as C++ `(int)v`) in the set
     /// `category_sets[threshold]`; NaN, negative and unknown categories go right (LightGBM).
     Categorical,
@@ -292,6 +406,13 @@ impl HistNode {
                 }
             }
             SplitRule::NanAsZero => (if v.is_nan() { 0.0 } else { v }) <= self.threshold,
+            SplitRule::F32Less => {
+                if v.is_nan() {
+                    self.missing_left
+                } else {
+                    (v as f32) < (self.threshold as f32)
+                }
+            }
             SplitRule::ZeroMissing => {
                 let v = if v.is_nan() { 0.0 } else { v };
                 if (-ZERO_THRESHOLD..=ZERO_THRESHOLD).contains(&v) {
@@ -330,6 +451,13 @@ pub enum RegressionOutput {
     Log1pExp,
     /// LightGBM `reg_sqrt`: `sign(raw)·raw·raw` (the model was fitted to sqrt of the target).
     SignedSquare,
+    /// XGBoost reg:logistic: float32 sigmoid (as binary:logistic).
+    XgbSigmoid,
+    /// XGBoost log-link objectives (count:poisson, reg:gamma, reg:tweedie, survival:cox):
+    /// float32 `expf(margin)`.
+    ExpF32,
+    /// XGBoost binary:hinge: 1 when the margin is positive, else 0.
+    Hinge,
 }
 
 /// Histogram-style gradient boosting with f64 splits and learned missing-value directions:
@@ -352,6 +480,9 @@ pub struct HistBoosted {
     pub category_sets: Vec<Vec<u32>>,
     /// LightGBM random forests average their trees: the iteration count; 1 otherwise.
     pub raw_divisor: f64,
+    /// XGBoost semantics: margins start at the float32 baseline and add each leaf in float32
+    /// (splits use [`SplitRule::F32Less`]); infinite input is refused, as XGBoost refuses it.
+    pub xgboost_f32: bool,
 }
 
 impl HistBoosted {
@@ -465,9 +596,14 @@ impl HistBoosted {
         for (t, &root) in self.roots.iter().enumerate() {
             let column = self.columns.get(t).copied().unwrap_or(0) as usize;
             let steps = depths.get(t).copied().unwrap_or(0);
+            let f32_sums = self.xgboost_f32;
             let add = |i: usize, row_out: &mut [f64]| {
                 if let (Some(n), Some(o)) = (self.nodes.get(i), row_out.get_mut(column)) {
-                    *o += n.value;
+                    if f32_sums {
+                        *o = f64::from(*o as f32 + n.value as f32);
+                    } else {
+                        *o += n.value;
+                    }
                 }
             };
             let mut xs = data.chunks_exact(LANES * nf);
@@ -554,6 +690,9 @@ impl HistBoosted {
                 let sign = f64::from(i8::from(r > 0.0) - i8::from(r < 0.0));
                 sign * r * r
             },
+            RegressionOutput::XgbSigmoid => |r| f64::from(xgb_sigmoid(r)),
+            RegressionOutput::ExpF32 => |r| f64::from((r as f32).exp()),
+            RegressionOutput::Hinge => |r| if r > 0.0 { 1.0 } else { 0.0 },
         };
         raw.iter_mut().for_each(|v| *v = f(*v));
         raw

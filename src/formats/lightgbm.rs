@@ -451,6 +451,7 @@ pub fn parse(
         } else {
             1.0
         },
+        xgboost_f32: false,
     };
     model.validate().map_err(|e| e.context("LightGBM model"))?;
     Ok(LightGbmModel {

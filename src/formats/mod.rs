@@ -3,9 +3,11 @@
 pub mod bundle;
 mod checksum;
 pub mod joblib;
+pub mod jsondoc;
 pub mod lightgbm;
 pub mod pickle;
 pub mod sklearn;
+pub mod xgboost;
 
 use crate::error::{Error, ErrorCode, Result};
 
@@ -19,6 +21,10 @@ pub enum Format {
     CompressedJoblib(joblib::Codec),
     /// A LightGBM text model (`save_model`, `model_to_string`).
     LightGbmText,
+    /// An XGBoost `save_model` JSON file.
+    XgboostJson,
+    /// An XGBoost `save_model` UBJSON file (the default since 2.1).
+    XgboostUbjson,
 }
 
 /// Recognise the format by content (never by file name). Files we know but cannot read yet get
@@ -33,6 +39,13 @@ pub fn sniff(bytes: &[u8]) -> Result<Format> {
     if lightgbm::is_text_model(bytes) {
         return Ok(Format::LightGbmText);
     }
+    // A UBJSON object starts with `{` and its first key's length marker; JSON with `{` then
+    // whitespace or a quote.
+    match bytes {
+        [b'{', b'i' | b'U' | b'I' | b'l' | b'L', ..] => return Ok(Format::XgboostUbjson),
+        _ if bytes.trim_ascii_start().starts_with(b"{") => return Ok(Format::XgboostJson),
+        _ => {}
+    }
     match bytes {
         [] => Err(Error::bad_format("the file is empty")),
         [0x80, 2..=5, ..] => Ok(Format::Pickle),
@@ -46,7 +59,8 @@ pub fn sniff(bytes: &[u8]) -> Result<Format> {
         )),
         [first, ..] => Err(Error::bad_format(format!(
             "not a model file wasm-predict can read: it starts with byte {first:#04x}, \
-             expected a pickle (0x80), a LightGBM text model or a wasm-predict bundle"
+             expected a pickle (0x80), a LightGBM text model, an XGBoost JSON/UBJSON model or a \
+             wasm-predict bundle"
         ))),
     }
 }

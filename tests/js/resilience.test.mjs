@@ -50,7 +50,7 @@ test("a residual panic becomes an INTERNAL error and every loaded model keeps se
   const linear = wp.load(lr.bytes);
   assertStillCorrect(forest, rf.expected, linear, lr.expected);
   // Many panics in a row: each unwinds fully (stack pointer, heap), so none accumulates.
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 50; i++) {
     let caught;
     try {
       wp.__panicProbe(3 + i);

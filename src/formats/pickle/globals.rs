@@ -29,6 +29,9 @@ pub enum Global {
     /// `builtins.bytes`: protocol 2 writes an empty `bytes` (e.g. the data of an empty array)
     /// as `bytes()`.
     BuiltinsBytes,
+    /// `builtins.bytearray(bytes)` (XGBoost's pickled booster buffer); protocol 2 spells it
+    /// `bytearray(str, 'latin-1')`.
+    BuiltinsBytearray,
     /// `collections.OrderedDict` and `collections.defaultdict` (LightGBM's evaluation
     /// results): calling one makes a plain dict.
     DictConstructor,
@@ -76,6 +79,14 @@ pub enum Class {
     LgbmRanker,
     /// `lightgbm.basic.Booster`: its state carries the LightGBM text model.
     LgbmBooster,
+    XgbClassifier,
+    XgbRegressor,
+    XgbRanker,
+    XgbRfClassifier,
+    XgbRfRegressor,
+    /// `xgboost.core.Booster`: its state carries the model as UBJSON bytes.
+    XgbBooster,
+    IsolationForest,
 }
 
 /// Gradient-boosting losses, under their old (`_gb_losses`, ≤ 1.3) and new (`_loss`) names.
@@ -183,6 +194,11 @@ const CLASSES: &[(&str, &str, Class)] = &[
         "sklearn.ensemble._gb",
         "GradientBoostingRegressor",
         Class::GradientBoostingRegressor,
+    ),
+    (
+        "sklearn.ensemble._iforest",
+        "IsolationForest",
+        Class::IsolationForest,
     ),
     ("sklearn.dummy", "DummyClassifier", Class::DummyClassifier),
     ("sklearn.dummy", "DummyRegressor", Class::DummyRegressor),
@@ -319,6 +335,12 @@ const CLASSES: &[(&str, &str, Class)] = &[
     ("lightgbm.sklearn", "LGBMRegressor", Class::LgbmRegressor),
     ("lightgbm.sklearn", "LGBMRanker", Class::LgbmRanker),
     ("lightgbm.basic", "Booster", Class::LgbmBooster),
+    ("xgboost.sklearn", "XGBClassifier", Class::XgbClassifier),
+    ("xgboost.sklearn", "XGBRegressor", Class::XgbRegressor),
+    ("xgboost.sklearn", "XGBRanker", Class::XgbRanker),
+    ("xgboost.sklearn", "XGBRFClassifier", Class::XgbRfClassifier),
+    ("xgboost.sklearn", "XGBRFRegressor", Class::XgbRfRegressor),
+    ("xgboost.core", "Booster", Class::XgbBooster),
     // Kept but never read.
     ("sklearn._loss.link", "IdentityLink", Class::Opaque),
     ("sklearn._loss.link", "LogitLink", Class::Opaque),
@@ -363,6 +385,9 @@ pub fn resolve(module: &str, name: &str, offset: usize) -> Result<Global> {
         }
         "object" if module == "builtins" || module == "__builtin__" => Some(Global::BuiltinsObject),
         "bytes" if module == "builtins" || module == "__builtin__" => Some(Global::BuiltinsBytes),
+        "bytearray" if module == "builtins" || module == "__builtin__" => {
+            Some(Global::BuiltinsBytearray)
+        }
         "OrderedDict" | "defaultdict" if module == "collections" => Some(Global::DictConstructor),
         _ if module == CYTHON_LOSS_MODULE && name.starts_with("Cy") => {
             Some(Global::Class(Class::Opaque))

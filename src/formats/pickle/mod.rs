@@ -696,7 +696,20 @@ impl<'a> Vm<'a> {
                 let dtype = Dtype::from_typestr(typestr)?;
                 self.alloc(Value::Dtype(dtype))
             }
-            Global::CodecsEncode => {
+            Global::BuiltinsBytearray if arg(0).is_none() => self.alloc(Value::Bytes(Vec::new())),
+            Global::BuiltinsBytearray
+                if matches!(arg(0).map(|a| self.arena.get(a)), Some(Value::Bytes(_))) =>
+            {
+                match arg(0).map(|a| self.arena.get(a)) {
+                    Some(Value::Bytes(bytes)) => {
+                        let bytes = bytes.clone();
+                        self.alloc(Value::Bytes(bytes))
+                    }
+                    _ => Err(self.err("bytearray(...) needs bytes")),
+                }
+            }
+            // Protocol 2: bytearray(str, 'latin-1'), decoded as _codecs.encode does.
+            Global::CodecsEncode | Global::BuiltinsBytearray => {
                 let text = arg(0)
                     .and_then(|a| self.arena.as_str(a))
                     .ok_or_else(|| self.err("_codecs.encode needs a string"))?;

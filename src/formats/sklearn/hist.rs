@@ -175,6 +175,7 @@ pub fn lower(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<HistBoo
         output,
         category_sets: Vec::new(),
         raw_divisor: 1.0,
+        xgboost_f32: false,
     };
     model
         .validate()

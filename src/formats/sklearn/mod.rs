@@ -9,6 +9,7 @@ mod lightgbm;
 mod linear;
 mod pipeline;
 mod trees;
+mod xgboost;
 
 use crate::core::{Estimator, Metadata, Model};
 use crate::error::{Error, Result};
@@ -53,6 +54,17 @@ pub fn lower(doc: &Document, ctx: &ImportContext) -> Result<Model> {
         Class::LgbmClassifier | Class::LgbmRegressor | Class::LgbmRanker | Class::LgbmBooster
     ) {
         return lightgbm::lower(&attrs, class, ctx);
+    }
+    if matches!(
+        class,
+        Class::XgbClassifier
+            | Class::XgbRegressor
+            | Class::XgbRanker
+            | Class::XgbRfClassifier
+            | Class::XgbRfRegressor
+            | Class::XgbBooster
+    ) {
+        return xgboost::lower(&attrs, class, ctx);
     }
     let estimator = lower_estimator(&attrs, class, ctx)?;
     let (feature_names, from_source) = attrs.feature_names(model_n_features(&estimator))?;
@@ -116,6 +128,7 @@ fn lower_estimator(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<E
         Class::HistGradientBoostingClassifier | Class::HistGradientBoostingRegressor => {
             Estimator::HistBoosted(hist::lower(attrs, class, ctx)?)
         }
+        Class::IsolationForest => Estimator::IsolationForest(trees::isolation(attrs, ctx)?),
         other => {
             return Err(Error::unsupported_class(format!(
                 "a {} cannot be used as a model on its own",
@@ -132,5 +145,6 @@ fn model_n_features(estimator: &Estimator) -> usize {
         Estimator::AveragedTrees(m) => m.trees.n_features(),
         Estimator::BoostedTrees(m) => m.trees.n_features(),
         Estimator::HistBoosted(m) => m.n_features,
+        Estimator::IsolationForest(m) => m.trees.n_features(),
     }
 }

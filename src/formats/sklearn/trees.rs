@@ -8,7 +8,7 @@
 use super::attrs::Attrs;
 use super::ImportContext;
 use crate::core::model::ClassLabels;
-use crate::core::tree_models::{AveragedTrees, BoostLink, BoostedTrees};
+use crate::core::tree_models::{AveragedTrees, BoostLink, BoostedTrees, IsolationForest};
 use crate::core::trees::{EnsembleBuilder, Node};
 use crate::error::{Error, ErrorCode, Result};
 use crate::formats::pickle::globals::{Class, LossKind};
@@ -84,7 +84,7 @@ fn push_tree(
     tree: &SkTree,
     column: u32,
     ctx: &ImportContext,
-    payload: impl Fn(&[f64]) -> Vec<f64>,
+    payload: impl Fn(usize, &[f64]) -> Vec<f64>,
 ) -> Result<()> {
     let limits = ctx.limits;
     limits.check("number of trees", limits.max_trees, builder.n_trees() + 1)?;
@@ -100,7 +100,7 @@ fn push_tree(
                 .values
                 .get(i * tree.value_width..(i + 1) * tree.value_width)
                 .ok_or_else(|| Error::invalid_model(format!("node {i}: no value row")))?;
-            nodes.push(Node::leaf(builder.push_leaf_values(&payload(row))?));
+            nodes.push(Node::leaf(builder.push_leaf_values(&payload(i, row))?));
         } else {
             let feature = tree.feature.get(i).copied().unwrap_or(-1);
             let threshold = tree.threshold.get(i).copied().unwrap_or(f64::NAN);
@@ -175,7 +175,7 @@ pub fn averaged(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<Aver
                 tree.value_width
             )));
         }
-        push_tree(&mut builder, &tree, 0, ctx, payload)
+        push_tree(&mut builder, &tree, 0, ctx, |_, row| payload(row))
     };
     if single {
         add(attrs)?;
@@ -281,7 +281,7 @@ pub fn boosted(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<Boost
             .map_err(|e| e.context(format!("estimators_[{}, {}]", i / k, i % k)))?;
         // scikit-learn adds `learning_rate * value`: the same product, computed once here.
         let column = u32::try_from(i % k).map_err(|_| Error::limit("too many classes"))?;
-        push_tree(&mut builder, &tree, column, ctx, |row: &[f64]| {
+        push_tree(&mut builder, &tree, column, ctx, |_, row: &[f64]| {
             vec![learning_rate * row.first().copied().unwrap_or(f64::NAN)]
         })?;
     }
@@ -389,4 +389,122 @@ fn init_raw(attrs: &Attrs, kind: LossKind, k: usize, new_rules: bool) -> Result<
             "init_ estimator is not supported",
         )),
     }
+}
+
+/// scikit-learn's `_average_path_length` for one sample count: the expected depth of an
+/// unsuccessful search in a binary search tree of `n` nodes.
+fn average_path_length(n: f64) -> f64 {
+    const EULER_GAMMA: f64 = 0.577_215_664_901_532_9;
+    if n <= 1.0 {
+        0.0
+    } else if n == 2.0 {
+        1.0
+    } else {
+        2.0 * ((n - 1.0).ln() + EULER_GAMMA) - 2.0 * (n - 1.0) / n
+    }
+}
+
+/// `IsolationForest` (scikit-learn ≥ 1.3, which stores each tree's per-node path lengths): a
+/// leaf's payload is `decision_path_length + average_path_length − 1`, computed exactly as
+/// scikit-learn adds them at predict time.
+pub fn isolation(attrs: &Attrs, ctx: &ImportContext) -> Result<IsolationForest> {
+    let nf = n_features(attrs, ctx)?;
+    let arena = attrs.arena();
+    let max_samples = attrs.int("_max_samples")?;
+    let subsample = usize::try_from(attrs.int("_max_features")?).ok() != Some(nf);
+    let estimators = attrs.items("estimators_")?;
+    let features = attrs.items("estimators_features_")?;
+    let (paths, averages) = match (
+        attrs.get("_decision_path_lengths"),
+        attrs.get("_average_path_length_per_tree"),
+    ) {
+        (Some(_), Some(_)) => (
+            attrs.items("_decision_path_lengths")?,
+            attrs.items("_average_path_length_per_tree")?,
+        ),
+        _ => {
+            return Err(Error::new(
+                ErrorCode::UnsupportedVersion,
+                "IsolationForest from scikit-learn < 1.3 (no stored per-node path lengths) is \
+                 not supported yet",
+            ))
+        }
+    };
+    if [features.len(), paths.len(), averages.len()]
+        .iter()
+        .any(|&n| n != estimators.len())
+    {
+        return Err(Error::invalid_model(
+            "IsolationForest: estimators_, estimators_features_ and the path tables disagree in length",
+        ));
+    }
+    let numbers = |id, what: &str| -> Result<Vec<f64>> {
+        match arena.get(id) {
+            Value::Array(a) => a.to_f64(arena),
+            other => Err(Error::invalid_model(format!(
+                "IsolationForest.{what} holds a {}, expected an array",
+                other.kind()
+            ))),
+        }
+    };
+    let mut builder = EnsembleBuilder::new(nf, 1, 1);
+    for (t, &tree_id) in estimators.iter().enumerate() {
+        let at = |e: Error| e.context(format!("IsolationForest.estimators_[{t}]"));
+        let (_, tree_attrs) = attrs
+            .nested(arena.get(tree_id), TREE_REGRESSORS, "estimators_")
+            .map_err(at)?;
+        let used: Vec<i64> = match arena.get(*features.get(t).unwrap_or(&tree_id)) {
+            Value::Array(a) => a.to_i64(arena).map_err(at)?,
+            other => {
+                return Err(at(Error::invalid_model(format!(
+                    "estimators_features_ holds a {}",
+                    other.kind()
+                ))))
+            }
+        };
+        let n_sub = if subsample { used.len() } else { nf };
+        let mut tree = read_tree(&tree_attrs, n_sub).map_err(at)?;
+        if subsample {
+            // The tree was fitted on X[:, used]: map its feature indices back to columns of X.
+            for f in tree.feature.iter_mut().filter(|f| **f >= 0) {
+                *f = usize::try_from(*f)
+                    .ok()
+                    .and_then(|i| used.get(i).copied())
+                    .ok_or_else(|| {
+                        at(Error::invalid_model(format!(
+                            "feature {f} is not in the tree's subset"
+                        )))
+                    })?;
+            }
+        }
+        let path =
+            numbers(*paths.get(t).unwrap_or(&tree_id), "_decision_path_lengths").map_err(at)?;
+        let average = numbers(
+            *averages.get(t).unwrap_or(&tree_id),
+            "_average_path_length_per_tree",
+        )
+        .map_err(at)?;
+        if path.len() != tree.left.len() || average.len() != tree.left.len() {
+            return Err(at(Error::invalid_model(format!(
+                "path tables have {} and {} entries for {} nodes",
+                path.len(),
+                average.len(),
+                tree.left.len()
+            ))));
+        }
+        push_tree(&mut builder, &tree, 0, ctx, |node, _| {
+            let p = path.get(node).copied().unwrap_or(f64::NAN);
+            let a = average.get(node).copied().unwrap_or(f64::NAN);
+            vec![p + a - 1.0]
+        })
+        .map_err(at)?;
+    }
+    let trees = builder.finish().map_err(|e| e.context("IsolationForest"))?;
+    let model = IsolationForest {
+        trees,
+        denominator: estimators.len() as f64 * average_path_length(max_samples as f64),
+        offset: attrs.float("offset_")?,
+    };
+    model.validate()?;
+    Ok(model)
 }

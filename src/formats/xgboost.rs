@@ -1,0 +1,419 @@
+//! XGBoost model files: `save_model` JSON and UBJSON, and the UBJSON buffer inside a pickled
+//! `Booster` / `XGBClassifier` / `XGBRegressor` (see `sklearn::xgboost`).
+//!
+//! Facts (dmlc/xgboost `tree_model.cc`, `predict_fn.h`, `learner.cc`, `math.h`; checked against
+//! 1.7.6 and 3.2.0 fixtures): node arrays per tree, a leaf's value in `split_conditions`, input
+//! cast to float32, `x < split_condition` goes left, NaN takes `default_left`; margins start at
+//! `ProbToMargin(base_score)` and add each tree's leaf in float32, in tree order, into column
+//! `tree_info[t]`; `best_iteration` (early stopping) limits the trees the scikit-learn wrapper
+//! uses.
+
+use std::collections::VecDeque;
+
+use super::jsondoc::Doc;
+use crate::core::model::ClassLabels;
+use crate::core::tree_models::{BoostLink, HistBoosted, HistNode, RegressionOutput, SplitRule};
+use crate::error::{Error, ErrorCode, Result};
+use crate::limits::LoadLimits;
+
+/// What the loader recognised.
+pub struct XgboostModel {
+    pub model: HistBoosted,
+    pub feature_names: Vec<String>,
+    pub named_features: bool,
+    /// "3.2.0" from the file's `version`.
+    pub version: String,
+    pub objective: String,
+}
+
+fn bad(message: impl Into<String>) -> Error {
+    Error::bad_format(format!("XGBoost model: {}", message.into()))
+}
+
+fn invalid(message: impl Into<String>) -> Error {
+    Error::invalid_model(format!("XGBoost model: {}", message.into()))
+}
+
+fn unsupported(message: impl Into<String>) -> Error {
+    Error::new(
+        ErrorCode::UnsupportedVersion,
+        format!("XGBoost model: {}", message.into()),
+    )
+}
+
+fn field<'d, 'a>(doc: &'d Doc<'a>, key: &str, path: &str) -> Result<&'d Doc<'a>> {
+    doc.get(key)
+        .ok_or_else(|| bad(format!("{path} has no `{key}`")))
+}
+
+/// XGBoost writes most parameters as strings ("0", "5E-1"); accept numbers too.
+fn param_int(doc: &Doc, key: &str, path: &str) -> Result<i64> {
+    let v = field(doc, key, path)?;
+    v.as_str()
+        .and_then(|s| s.trim().parse().ok())
+        .or_else(|| v.as_i64())
+        .ok_or_else(|| bad(format!("{path}.{key} is not an integer")))
+}
+
+/// `base_score`: "5E-1" (≤ 3.0) or "[6.274165E-1]" / "[a,b,c]" (≥ 3.1), float32 values.
+fn base_scores(text: &str) -> Result<Vec<f32>> {
+    let inner = text.trim().trim_start_matches('[').trim_end_matches(']');
+    inner
+        .split(',')
+        .map(|v| {
+            v.trim()
+                .parse::<f32>()
+                .map_err(|_| bad(format!("base_score {text:?} is not a number list")))
+        })
+        .collect()
+}
+
+/// How an objective turns margins into outputs.
+struct Objective {
+    link: Option<BoostLink>,
+    output: RegressionOutput,
+    /// `ProbToMargin` applied to base_score.
+    margin: fn(f32) -> f32,
+    classifier: bool,
+}
+
+fn logit_margin(b: f32) -> f32 {
+    // LogisticRegression::ProbToMargin, float: -log(1/b - 1) with b clamped to (1e-6, 1-1e-6).
+    let b = b.clamp(1e-6, 1.0 - 1e-6);
+    -(1.0f32 / b - 1.0).ln()
+}
+
+fn log_margin(b: f32) -> f32 {
+    b.ln()
+}
+
+fn identity_margin(b: f32) -> f32 {
+    b
+}
+
+fn objective(name: &str) -> Result<Objective> {
+    let regression = |output, margin| Objective {
+        link: None,
+        output,
+        margin,
+        classifier: false,
+    };
+    Ok(match name {
+        "binary:logistic" => Objective {
+            link: Some(BoostLink::XgbLogistic),
+            output: RegressionOutput::Identity,
+            margin: logit_margin,
+            classifier: true,
+        },
+        "multi:softprob" | "multi:softmax" => Objective {
+            link: Some(if name == "multi:softprob" {
+                BoostLink::XgbSoftprob
+            } else {
+                BoostLink::XgbSoftmax
+            }),
+            output: RegressionOutput::Identity,
+            margin: identity_margin,
+            classifier: true,
+        },
+        "reg:logistic" => regression(RegressionOutput::XgbSigmoid, logit_margin),
+        "binary:logitraw" => regression(RegressionOutput::Identity, identity_margin),
+        "binary:hinge" => regression(RegressionOutput::Hinge, identity_margin),
+        "count:poisson" | "reg:gamma" | "reg:tweedie" | "survival:cox" => {
+            regression(RegressionOutput::ExpF32, log_margin)
+        }
+        "reg:squarederror"
+        | "reg:linear"
+        | "reg:squaredlogerror"
+        | "reg:pseudohubererror"
+        | "reg:absoluteerror"
+        | "reg:quantileerror"
+        | "rank:pairwise"
+        | "rank:ndcg"
+        | "rank:map" => regression(RegressionOutput::Identity, identity_margin),
+        other => return Err(unsupported(format!("objective `{other}` is not supported"))),
+    })
+}
+
+/// Lower a parsed model document (the `save_model` layout, or the `{"Config", "Model"}` layout
+/// of a pickled booster).
+pub fn lower(root: &Doc, limits: &LoadLimits) -> Result<XgboostModel> {
+    let root = root.get("Model").unwrap_or(root);
+    let version = match root.get("version") {
+        Some(v) => v
+            .ints("version")?
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join("."),
+        None => "unknown".to_owned(),
+    };
+    let learner = field(root, "learner", "model")?;
+    let params = field(learner, "learner_model_param", "learner")?;
+    let n_features = usize::try_from(param_int(params, "num_feature", "learner_model_param")?)
+        .map_err(|_| invalid("num_feature is negative"))?;
+    limits.check("number of features", limits.max_features, n_features)?;
+    let num_class = usize::try_from(param_int(params, "num_class", "learner_model_param")?)
+        .map_err(|_| invalid("num_class is negative"))?;
+    limits.check("number of classes", limits.max_classes, num_class)?;
+    if let Ok(targets) = param_int(params, "num_target", "learner_model_param") {
+        if targets > 1 {
+            return Err(unsupported(format!(
+                "{targets} targets (multi-output models) are not supported yet"
+            )));
+        }
+    }
+    let objective_name = field(field(learner, "objective", "learner")?, "name", "objective")?
+        .as_str()
+        .ok_or_else(|| bad("objective.name is not a string"))?
+        .to_owned();
+    let objective = objective(&objective_name)?;
+    let n_groups = if objective.classifier && num_class > 2 {
+        num_class
+    } else {
+        1
+    };
+    if objective.classifier && objective_name.starts_with("multi:") && num_class < 3 {
+        return Err(invalid(format!(
+            "{objective_name} with num_class={num_class}"
+        )));
+    }
+    let base_text = field(params, "base_score", "learner_model_param")?
+        .as_str()
+        .ok_or_else(|| bad("base_score is not a string"))?;
+    let mut base = base_scores(base_text)?;
+    if let [single] = base[..] {
+        // A scalar is broadcast to every output group (XGBoost's HandleOldFormat).
+        base = vec![single; n_groups];
+    }
+    if base.len() != n_groups {
+        return Err(invalid(format!(
+            "{} base scores for {n_groups} output groups",
+            base.len()
+        )));
+    }
+    let baseline: Vec<f64> = base
+        .iter()
+        .map(|&b| f64::from((objective.margin)(b)))
+        .collect();
+
+    let booster = field(learner, "gradient_booster", "learner")?;
+    match booster.get("name").and_then(Doc::as_str) {
+        Some("gbtree") => {}
+        Some(other) => {
+            return Err(unsupported(format!(
+                "booster `{other}` is not supported yet (gbtree is)"
+            )))
+        }
+        None => return Err(bad("gradient_booster has no name")),
+    }
+    let model = field(booster, "model", "gradient_booster")?;
+    let trees = match field(model, "trees", "model")? {
+        Doc::Arr(trees) => trees,
+        other => return Err(bad(format!("trees is a {}", other.kind()))),
+    };
+    limits.check("number of trees", limits.max_trees, trees.len())?;
+    let tree_info = field(model, "tree_info", "model")?.ints("tree_info")?;
+    if tree_info.len() != trees.len() {
+        return Err(invalid(format!(
+            "{} tree_info entries for {} trees",
+            tree_info.len(),
+            trees.len()
+        )));
+    }
+    // Trees per boosting round: from iteration_indptr (2.x+) or num_parallel_tree × groups.
+    let parallel = param_int(
+        field(model, "gbtree_model_param", "model")?,
+        "num_parallel_tree",
+        "gbtree_model_param",
+    )
+    .unwrap_or(1)
+    .max(1) as usize;
+    let indptr: Vec<usize> = match model.get("iteration_indptr") {
+        Some(d) => d
+            .ints("iteration_indptr")?
+            .into_iter()
+            .map(|v| usize::try_from(v).map_err(|_| invalid("negative iteration_indptr")))
+            .collect::<Result<_>>()?,
+        None => {
+            let per = parallel.saturating_mul(n_groups).max(1);
+            (0..=trees.len() / per).map(|i| i * per).collect()
+        }
+    };
+    // The scikit-learn wrapper predicts with best_iteration + 1 rounds when it is recorded.
+    let best = learner
+        .get("attributes")
+        .and_then(|a| a.get("best_iteration"))
+        .and_then(|v| {
+            v.as_str()
+                .and_then(|s| s.parse::<usize>().ok())
+                .or(v.as_i64().and_then(|i| usize::try_from(i).ok()))
+        });
+    let used = match best {
+        Some(b) => indptr
+            .get(b + 1)
+            .copied()
+            .ok_or_else(|| invalid(format!("best_iteration {b} is past the last round")))?,
+        None => trees.len(),
+    }
+    .min(trees.len());
+
+    let mut nodes: Vec<HistNode> = Vec::new();
+    let mut roots = Vec::with_capacity(used);
+    let mut columns = Vec::with_capacity(used);
+    for (t, tree) in trees.iter().take(used).enumerate() {
+        let at = |what: String| invalid(format!("tree {t}: {what}"));
+        let group = tree_info.get(t).copied().unwrap_or(-1);
+        let column = usize::try_from(group)
+            .ok()
+            .filter(|&g| g < n_groups)
+            .ok_or_else(|| at(format!("output group {group} of {n_groups}")))?;
+        if let Some(param) = tree.get("tree_param") {
+            if param_int(param, "size_leaf_vector", "tree_param").unwrap_or(1) > 1 {
+                return Err(unsupported(
+                    "vector-leaf (multi_strategy=multi_output_tree) trees are not supported yet",
+                ));
+            }
+        }
+        let left = field(tree, "left_children", "tree")?.ints("left_children")?;
+        let right = field(tree, "right_children", "tree")?.ints("right_children")?;
+        let feature = field(tree, "split_indices", "tree")?.ints("split_indices")?;
+        let cond = field(tree, "split_conditions", "tree")?.f32s("split_conditions")?;
+        let default_left = field(tree, "default_left", "tree")?.ints("default_left")?;
+        let n = left.len();
+        if [right.len(), feature.len(), cond.len(), default_left.len()]
+            .iter()
+            .any(|&len| len != n)
+            || n == 0
+        {
+            return Err(at(format!(
+                "node arrays have different lengths ({n} left children)"
+            )));
+        }
+        if let Some(split_type) = tree.get("split_type") {
+            if split_type.ints("split_type")?.iter().any(|&s| s != 0) {
+                return Err(unsupported(format!(
+                    "tree {t} has categorical splits, which are not supported yet"
+                )));
+            }
+        }
+        limits.check(
+            "number of tree nodes",
+            limits.max_nodes,
+            nodes.len().saturating_add(n),
+        )?;
+        // Breadth-first relayout from the root: children after parents, each node once.
+        let start = nodes.len();
+        roots.push(u32::try_from(start).map_err(|_| bad("too many nodes"))?);
+        columns.push(column as u32);
+        let mut seen = vec![false; n];
+        let mut queue: VecDeque<usize> = VecDeque::from([0]);
+        let mut next = start + 1;
+        while let Some(i) = queue.pop_front() {
+            let slot = seen
+                .get_mut(i)
+                .ok_or_else(|| at(format!("child {i} is out of range")))?;
+            if std::mem::replace(slot, true) {
+                return Err(at(format!(
+                    "node {i} is reached twice (the tree has a cycle)"
+                )));
+            }
+            let value = f64::from(cond.get(i).copied().unwrap_or(f32::NAN));
+            let l = left.get(i).copied().unwrap_or(-1);
+            if l == -1 {
+                nodes.push(HistNode {
+                    feature: 0,
+                    threshold: 0.0,
+                    left: 0,
+                    right: 0,
+                    missing_left: false,
+                    leaf: true,
+                    rule: SplitRule::F32Less,
+                    value,
+                });
+                continue;
+            }
+            let r = right.get(i).copied().unwrap_or(-1);
+            let child = |c: i64| {
+                usize::try_from(c).map_err(|_| at(format!("node {i}: child {c} is out of range")))
+            };
+            let f = feature.get(i).copied().unwrap_or(-1);
+            let position = |p: usize| u32::try_from(p).map_err(|_| bad("too many nodes"));
+            nodes.push(HistNode {
+                feature: u32::try_from(f)
+                    .map_err(|_| at(format!("node {i}: feature {f} is out of range")))?,
+                threshold: value,
+                left: position(next)?,
+                right: position(next + 1)?,
+                missing_left: default_left.get(i).copied().unwrap_or(0) != 0,
+                leaf: false,
+                rule: SplitRule::F32Less,
+                value: 0.0,
+            });
+            next += 2;
+            queue.push_back(child(l)?);
+            queue.push_back(child(r)?);
+        }
+    }
+
+    let names: Vec<String> = match learner.get("feature_names") {
+        Some(Doc::Arr(items)) if items.len() == n_features => items
+            .iter()
+            .map(|d| d.as_str().map(str::to_owned))
+            .collect::<Option<_>>()
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    let named_features = !names.is_empty();
+    let feature_names = if named_features {
+        names
+    } else {
+        (0..n_features).map(|i| format!("f{i}")).collect()
+    };
+    let classes = objective
+        .classifier
+        .then(|| ClassLabels::Int((0..n_groups.max(2) as i64).collect()));
+    let model = HistBoosted {
+        n_features,
+        nodes,
+        roots,
+        columns,
+        baseline,
+        classes,
+        link: objective.link,
+        output: objective.output,
+        category_sets: Vec::new(),
+        raw_divisor: 1.0,
+        xgboost_f32: true,
+    };
+    model.validate().map_err(|e| e.context("XGBoost model"))?;
+    Ok(XgboostModel {
+        model,
+        feature_names,
+        named_features,
+        version,
+        objective: objective_name,
+    })
+}
+
+impl XgboostModel {
+    /// The core model with its metadata. `class` names the Python class the model came from.
+    pub fn into_model(
+        self,
+        class: &str,
+        source_format: String,
+        created_unix_ms: u64,
+    ) -> Result<crate::core::Model> {
+        let metadata = crate::core::Metadata {
+            name: class.rsplit('.').next().unwrap_or(class).to_owned(),
+            version: "1".to_owned(),
+            source_library: "xgboost".to_owned(),
+            source_library_version: format!("{} (objective {})", self.version, self.objective),
+            estimator_class: class.to_owned(),
+            source_format,
+            feature_names: self.feature_names,
+            feature_names_from_source: self.named_features,
+            created_unix_ms,
+        };
+        crate::core::Model::new(metadata, crate::core::Estimator::HistBoosted(self.model))
+    }
+}
