@@ -142,6 +142,12 @@ pub enum ProbabilityRule {
     OneVsRest,
     /// Softmax over the class scores; binary uses `softmax([-s, s])`.
     Multinomial,
+    /// SGDClassifier(loss='modified_huber'): `p = (clip(s, -1, 1) + 1) / 2` per class, binary
+    /// `[1-p, p]`, multiclass normalised by the row sum (an all-zero row becomes uniform).
+    ModifiedHuber,
+    /// No `predict_proba` (RidgeClassifier, Perceptron, LinearSVC, SGDClassifier with a loss
+    /// that has none, …).
+    Unavailable,
 }
 
 /// Probabilities for one row from its scores (`scores.len()` is 1 for binary).
@@ -179,5 +185,25 @@ pub fn probabilities(rule: ProbabilityRule, scores: &[f64], out: &mut [f64]) {
             }
             softmax_in_place(out);
         }
+        (ProbabilityRule::ModifiedHuber, [s]) => {
+            let p = (s.clamp(-1.0, 1.0) + 1.0) / 2.0;
+            if let [p0, p1] = out {
+                *p0 = 1.0 - p;
+                *p1 = p;
+            }
+        }
+        (ProbabilityRule::ModifiedHuber, _) => {
+            for (p, s) in out.iter_mut().zip(scores) {
+                *p = (s.clamp(-1.0, 1.0) + 1.0) / 2.0;
+            }
+            let mut sum: f64 = out.iter().sum();
+            if sum == 0.0 {
+                out.iter_mut().for_each(|p| *p = 1.0);
+                sum = out.len() as f64;
+            }
+            out.iter_mut().for_each(|p| *p /= sum);
+        }
+        // Refused before any row is scored (Model::predict_proba).
+        (ProbabilityRule::Unavailable, _) => out.iter_mut().for_each(|p| *p = f64::NAN),
     }
 }

@@ -76,12 +76,23 @@ impl OutputKind {
     }
 }
 
-/// scikit-learn `LinearRegression` (and any model of the same form).
+/// scikit-learn `LinearRegression` and every regressor of the same form (`X @ coef_.T +
+/// intercept_`: Ridge, Lasso, ElasticNet, Lars, SGDRegressor, LinearSVR, …), and the
+/// generalised linear models, which put a link's inverse on top.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LinearRegressor {
     pub scores: LinearScores,
     /// `coef_` was 1-D: `predict` returns one value per row rather than a 1-column matrix.
     pub single_output: bool,
+    /// `Exp` for the log link of PoissonRegressor, GammaRegressor and TweedieRegressor.
+    pub inverse_link: InverseLink,
+}
+
+/// The inverse link a linear regressor applies to `X @ coef_ + intercept_`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum InverseLink {
+    Identity,
+    Exp,
 }
 
 /// scikit-learn `LogisticRegression` (and any linear classifier with a probability link).
@@ -332,10 +343,16 @@ impl Model {
         let data = self.checked(x)?;
         let x = &Rows::new(&data, self.estimator_n_features())?;
         match &self.estimator {
-            Estimator::LinearRegressor(m) => Ok(Predictions::Values {
-                data: Self::all_scores(&m.scores, x),
-                n_cols: m.scores.n_scores(),
-            }),
+            Estimator::LinearRegressor(m) => {
+                let mut data = Self::all_scores(&m.scores, x);
+                if m.inverse_link == InverseLink::Exp {
+                    data.iter_mut().for_each(|v| *v = v.exp());
+                }
+                Ok(Predictions::Values {
+                    data,
+                    n_cols: m.scores.n_scores(),
+                })
+            }
             Estimator::LinearClassifier(m) => {
                 let width = m.scores.n_scores();
                 let scores = Self::all_scores(&m.scores, x);
@@ -399,7 +416,11 @@ impl Model {
 
     /// `predict_proba`: `n_rows × n_classes`, classes in the order of the labels.
     pub fn predict_proba(&self, x: &Rows) -> Result<Vec<f64>> {
-        if self.classes().is_none() {
+        let no_probabilities = matches!(
+            &self.estimator,
+            Estimator::LinearClassifier(m) if m.probability == ProbabilityRule::Unavailable
+        );
+        if self.classes().is_none() || no_probabilities {
             return Err(self.unsupported("predictProba"));
         }
         let data = self.checked(x)?;
@@ -448,12 +469,18 @@ impl Model {
     }
 
     fn unsupported(&self, method: &str) -> Error {
+        let what = match &self.estimator {
+            Estimator::LinearClassifier(m) if m.probability == ProbabilityRule::Unavailable => {
+                "classifier without probabilities (scikit-learn has no predict_proba for it)"
+                    .to_owned()
+            }
+            _ => format!("{} model", self.output_kind().as_str()),
+        };
         Error::new(
             ErrorCode::UnsupportedOperation,
             format!(
-                "{} is a {} model and has no {method}; use predict",
+                "{} is a {what} and has no {method}; use predict",
                 self.short_class_name(),
-                self.output_kind().as_str()
             ),
         )
     }

@@ -62,6 +62,11 @@ impl Case {
     pub fn is_classifier(&self) -> bool {
         self.expected.get("classes").is_some()
     }
+
+    /// scikit-learn has `predict_proba` for it (not RidgeClassifier, LinearSVC, …).
+    pub fn has_proba(&self) -> bool {
+        self.expected.get("predict_proba").is_some()
+    }
 }
 
 pub fn flatten(value: &Value) -> Vec<f64> {

@@ -47,6 +47,10 @@ pub enum Global {
 pub enum Class {
     LinearRegression,
     LogisticRegression,
+    /// The other linear models: `X @ coef_.T + intercept_`, then per kind.
+    Linear(LinearKind),
+    /// `LabelBinarizer` (RidgeClassifier keeps its classes in one).
+    LabelBinarizer,
     DecisionTreeClassifier,
     DecisionTreeRegressor,
     ExtraTreeClassifier,
@@ -89,6 +93,41 @@ pub enum Class {
     IsolationForest,
 }
 
+/// Linear models that share `coef_`/`intercept_` and differ only in what follows the scores.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinearKind {
+    Ridge,
+    RidgeCV,
+    Lasso,
+    LassoCV,
+    ElasticNet,
+    ElasticNetCV,
+    Lars,
+    LarsCV,
+    LassoLars,
+    LassoLarsCV,
+    LassoLarsIC,
+    OrthogonalMatchingPursuit,
+    BayesianRidge,
+    ARDRegression,
+    HuberRegressor,
+    QuantileRegressor,
+    TheilSenRegressor,
+    SGDRegressor,
+    PassiveAggressiveRegressor,
+    LinearSVR,
+    PoissonRegressor,
+    GammaRegressor,
+    TweedieRegressor,
+    RidgeClassifier,
+    RidgeClassifierCV,
+    SGDClassifier,
+    Perceptron,
+    PassiveAggressiveClassifier,
+    LinearSVC,
+    LogisticRegressionCV,
+}
+
 /// Gradient-boosting losses, under their old (`_gb_losses`, ≤ 1.3) and new (`_loss`) names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LossKind {
@@ -124,7 +163,11 @@ impl Class {
     pub fn is_estimator(self) -> bool {
         !matches!(
             self,
-            Class::Tree | Class::Loss(_) | Class::Opaque | Class::JoblibArrayWrapper
+            Class::Tree
+                | Class::Loss(_)
+                | Class::Opaque
+                | Class::JoblibArrayWrapper
+                | Class::LabelBinarizer
         )
     }
 }
@@ -199,6 +242,161 @@ const CLASSES: &[(&str, &str, Class)] = &[
         "sklearn.ensemble._iforest",
         "IsolationForest",
         Class::IsolationForest,
+    ),
+    (
+        "sklearn.linear_model._ridge",
+        "Ridge",
+        Class::Linear(LinearKind::Ridge),
+    ),
+    (
+        "sklearn.linear_model._ridge",
+        "RidgeCV",
+        Class::Linear(LinearKind::RidgeCV),
+    ),
+    (
+        "sklearn.linear_model._ridge",
+        "RidgeClassifier",
+        Class::Linear(LinearKind::RidgeClassifier),
+    ),
+    (
+        "sklearn.linear_model._ridge",
+        "RidgeClassifierCV",
+        Class::Linear(LinearKind::RidgeClassifierCV),
+    ),
+    (
+        "sklearn.linear_model._coordinate_descent",
+        "Lasso",
+        Class::Linear(LinearKind::Lasso),
+    ),
+    (
+        "sklearn.linear_model._coordinate_descent",
+        "LassoCV",
+        Class::Linear(LinearKind::LassoCV),
+    ),
+    (
+        "sklearn.linear_model._coordinate_descent",
+        "ElasticNet",
+        Class::Linear(LinearKind::ElasticNet),
+    ),
+    (
+        "sklearn.linear_model._coordinate_descent",
+        "ElasticNetCV",
+        Class::Linear(LinearKind::ElasticNetCV),
+    ),
+    (
+        "sklearn.linear_model._least_angle",
+        "Lars",
+        Class::Linear(LinearKind::Lars),
+    ),
+    (
+        "sklearn.linear_model._least_angle",
+        "LarsCV",
+        Class::Linear(LinearKind::LarsCV),
+    ),
+    (
+        "sklearn.linear_model._least_angle",
+        "LassoLars",
+        Class::Linear(LinearKind::LassoLars),
+    ),
+    (
+        "sklearn.linear_model._least_angle",
+        "LassoLarsCV",
+        Class::Linear(LinearKind::LassoLarsCV),
+    ),
+    (
+        "sklearn.linear_model._least_angle",
+        "LassoLarsIC",
+        Class::Linear(LinearKind::LassoLarsIC),
+    ),
+    (
+        "sklearn.linear_model._omp",
+        "OrthogonalMatchingPursuit",
+        Class::Linear(LinearKind::OrthogonalMatchingPursuit),
+    ),
+    (
+        "sklearn.linear_model._bayes",
+        "BayesianRidge",
+        Class::Linear(LinearKind::BayesianRidge),
+    ),
+    (
+        "sklearn.linear_model._bayes",
+        "ARDRegression",
+        Class::Linear(LinearKind::ARDRegression),
+    ),
+    (
+        "sklearn.linear_model._huber",
+        "HuberRegressor",
+        Class::Linear(LinearKind::HuberRegressor),
+    ),
+    (
+        "sklearn.linear_model._quantile",
+        "QuantileRegressor",
+        Class::Linear(LinearKind::QuantileRegressor),
+    ),
+    (
+        "sklearn.linear_model._theil_sen",
+        "TheilSenRegressor",
+        Class::Linear(LinearKind::TheilSenRegressor),
+    ),
+    (
+        "sklearn.linear_model._stochastic_gradient",
+        "SGDRegressor",
+        Class::Linear(LinearKind::SGDRegressor),
+    ),
+    (
+        "sklearn.linear_model._stochastic_gradient",
+        "SGDClassifier",
+        Class::Linear(LinearKind::SGDClassifier),
+    ),
+    (
+        "sklearn.linear_model._passive_aggressive",
+        "PassiveAggressiveRegressor",
+        Class::Linear(LinearKind::PassiveAggressiveRegressor),
+    ),
+    (
+        "sklearn.linear_model._passive_aggressive",
+        "PassiveAggressiveClassifier",
+        Class::Linear(LinearKind::PassiveAggressiveClassifier),
+    ),
+    (
+        "sklearn.linear_model._perceptron",
+        "Perceptron",
+        Class::Linear(LinearKind::Perceptron),
+    ),
+    (
+        "sklearn.svm._classes",
+        "LinearSVR",
+        Class::Linear(LinearKind::LinearSVR),
+    ),
+    (
+        "sklearn.svm._classes",
+        "LinearSVC",
+        Class::Linear(LinearKind::LinearSVC),
+    ),
+    (
+        "sklearn.linear_model._glm.glm",
+        "PoissonRegressor",
+        Class::Linear(LinearKind::PoissonRegressor),
+    ),
+    (
+        "sklearn.linear_model._glm.glm",
+        "GammaRegressor",
+        Class::Linear(LinearKind::GammaRegressor),
+    ),
+    (
+        "sklearn.linear_model._glm.glm",
+        "TweedieRegressor",
+        Class::Linear(LinearKind::TweedieRegressor),
+    ),
+    (
+        "sklearn.linear_model._logistic",
+        "LogisticRegressionCV",
+        Class::Linear(LinearKind::LogisticRegressionCV),
+    ),
+    (
+        "sklearn.preprocessing._label",
+        "LabelBinarizer",
+        Class::LabelBinarizer,
     ),
     ("sklearn.dummy", "DummyClassifier", Class::DummyClassifier),
     ("sklearn.dummy", "DummyRegressor", Class::DummyRegressor),
@@ -289,6 +487,12 @@ const CLASSES: &[(&str, &str, Class)] = &[
         "sklearn._loss.loss",
         "HalfTweedieLoss",
         Class::Loss(LossKind::LogLink),
+    ),
+    // TweedieRegressor(link='identity'): only its class is stored, never read.
+    (
+        "sklearn._loss.loss",
+        "HalfTweedieLossIdentity",
+        Class::Opaque,
     ),
     // Losses, scikit-learn <= 1.3.
     (
@@ -390,6 +594,19 @@ pub fn resolve(module: &str, name: &str, offset: usize) -> Result<Global> {
         }
         "OrderedDict" | "defaultdict" if module == "collections" => Some(Global::DictConstructor),
         _ if module == CYTHON_LOSS_MODULE && name.starts_with("Cy") => {
+            Some(Global::Class(Class::Opaque))
+        }
+        // SGD's Cython loss objects (≤ 1.3 pickles keep `loss_function_`); never read.
+        "Hinge"
+        | "SquaredHinge"
+        | "Log"
+        | "ModifiedHuber"
+        | "SquaredLoss"
+        | "Huber"
+        | "EpsilonInsensitive"
+        | "SquaredEpsilonInsensitive"
+            if module == "sklearn.linear_model._sgd_fast" =>
+        {
             Some(Global::Class(Class::Opaque))
         }
         _ if module == CYTHON_LOSS_MODULE && name.starts_with("__pyx_unpickle_Cy") => {

@@ -1,10 +1,12 @@
-//! `LinearRegression` and `LogisticRegression`, scikit-learn 1.0 to 1.9.
+//! `LinearRegression`, `LogisticRegression` and the other linear models (Ridge, Lasso,
+//! ElasticNet, Lars, SGD, Perceptron, LinearSVC/SVR, GLMs, …), scikit-learn 1.0 to 1.9.
 
 use super::attrs::Attrs;
 use super::ImportContext;
 use crate::core::linear::{LinearScores, ProbabilityRule};
-use crate::core::model::{LinearClassifier, LinearRegressor};
+use crate::core::model::{Estimator, InverseLink, LinearClassifier, LinearRegressor};
 use crate::error::{Error, Result};
+use crate::formats::pickle::globals::{Class, LinearKind};
 
 /// `coef_` as `(weights, n_scores, n_features, was_1d)`.
 fn coefficients(attrs: &Attrs, ctx: &ImportContext) -> Result<(Vec<f64>, usize, usize, bool)> {
@@ -37,11 +39,90 @@ fn intercepts(attrs: &Attrs, n_scores: usize) -> Result<Vec<f64>> {
 }
 
 pub fn linear_regression(attrs: &Attrs, ctx: &ImportContext) -> Result<LinearRegressor> {
+    regressor(attrs, ctx, InverseLink::Identity)
+}
+
+fn regressor(
+    attrs: &Attrs,
+    ctx: &ImportContext,
+    inverse_link: InverseLink,
+) -> Result<LinearRegressor> {
     let (weights, n_scores, n_features, was_1d) = coefficients(attrs, ctx)?;
+    // Some estimators (HuberRegressor, OMP without intercept, …) store a plain 0.0.
     let intercepts = intercepts(attrs, n_scores)?;
     Ok(LinearRegressor {
         scores: LinearScores::new(weights, intercepts, n_features)?,
         single_output: was_1d,
+        inverse_link,
+    })
+}
+
+/// Every other linear model: the shared scores, then what the kind does with them.
+pub fn linear_model(attrs: &Attrs, kind: LinearKind, ctx: &ImportContext) -> Result<Estimator> {
+    use LinearKind as K;
+    let name = Class::Linear(kind).name();
+    let with_name = |e: Error| e.context(name);
+    Ok(match kind {
+        K::PoissonRegressor | K::GammaRegressor => {
+            Estimator::LinearRegressor(regressor(attrs, ctx, InverseLink::Exp).map_err(with_name)?)
+        }
+        K::TweedieRegressor => {
+            // link='auto' is the identity for power <= 0 and the log link otherwise.
+            let power = attrs.float("power")?;
+            let link = match attrs.opt_str("link")?.unwrap_or("auto") {
+                "identity" => InverseLink::Identity,
+                "log" => InverseLink::Exp,
+                "auto" if power <= 0.0 => InverseLink::Identity,
+                "auto" => InverseLink::Exp,
+                other => {
+                    return Err(Error::invalid_model(format!(
+                        "TweedieRegressor.link is {other:?}"
+                    )))
+                }
+            };
+            Estimator::LinearRegressor(regressor(attrs, ctx, link).map_err(with_name)?)
+        }
+        K::RidgeClassifier
+        | K::RidgeClassifierCV
+        | K::SGDClassifier
+        | K::Perceptron
+        | K::PassiveAggressiveClassifier
+        | K::LinearSVC
+        | K::LogisticRegressionCV => {
+            let (weights, n_scores, n_features, _) = coefficients(attrs, ctx)?;
+            let intercepts = intercepts(attrs, n_scores)?;
+            let classes = match kind {
+                // `classes_` is a property reading the fitted LabelBinarizer.
+                K::RidgeClassifier | K::RidgeClassifierCV => {
+                    let (_, binarizer) = attrs.object("_label_binarizer")?;
+                    let (_, binarizer) =
+                        attrs.nested(binarizer, &[Class::LabelBinarizer], "_label_binarizer")?;
+                    binarizer.classes(ctx.limits.max_classes)?
+                }
+                _ => attrs.classes(ctx.limits.max_classes)?,
+            };
+            let rule = match kind {
+                K::LogisticRegressionCV => probability_rule(attrs, classes.len())?,
+                K::SGDClassifier => match attrs.opt_str("loss")? {
+                    // `_predict_proba_lr`: expit per class, normalised (binary [1-p, p]).
+                    Some("log_loss" | "log") => ProbabilityRule::OneVsRest,
+                    Some("modified_huber") => ProbabilityRule::ModifiedHuber,
+                    _ => ProbabilityRule::Unavailable,
+                },
+                _ => ProbabilityRule::Unavailable,
+            };
+            Estimator::LinearClassifier(
+                LinearClassifier::new(
+                    LinearScores::new(weights, intercepts, n_features)?,
+                    classes,
+                    rule,
+                )
+                .map_err(with_name)?,
+            )
+        }
+        _ => Estimator::LinearRegressor(
+            regressor(attrs, ctx, InverseLink::Identity).map_err(with_name)?,
+        ),
     })
 }
 

@@ -112,6 +112,7 @@ fn lower_estimator(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<E
         Class::LogisticRegression => {
             Estimator::LinearClassifier(linear::logistic_regression(attrs, ctx)?)
         }
+        Class::Linear(kind) => linear::linear_model(attrs, kind, ctx)?,
         Class::DecisionTreeClassifier
         | Class::DecisionTreeRegressor
         | Class::ExtraTreeClassifier
