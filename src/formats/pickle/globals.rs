@@ -636,8 +636,19 @@ pub fn resolve(module: &str, name: &str, offset: usize) -> Result<Global> {
 pub fn supported_estimators() -> String {
     CLASSES
         .iter()
-        .filter(|(_, _, c)| c.is_estimator())
-        .map(|(_, n, _)| *n)
+        .filter(|(_, _, c)| {
+            c.is_estimator()
+                && !matches!(
+                    c,
+                    // Parts of other models, not models a file can hold on its own.
+                    Class::TreePredictor | Class::DummyClassifier | Class::DummyRegressor
+                )
+        })
+        .map(|(module, name, _)| match *name {
+            // Two libraries call theirs Booster.
+            "Booster" => format!("{}.Booster", module.split('.').next().unwrap_or(module)),
+            _ => (*name).to_owned(),
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }
