@@ -192,9 +192,8 @@ impl Model {
             Estimator::AveragedTrees(m) => m.trees.prepare()?,
             Estimator::BoostedTrees(m) => m.trees.prepare()?,
             Estimator::IsolationForest(m) => m.trees.prepare()?,
-            Estimator::LinearRegressor(_)
-            | Estimator::LinearClassifier(_)
-            | Estimator::HistBoosted(_) => {}
+            Estimator::HistBoosted(m) => m.build_eval()?,
+            Estimator::LinearRegressor(_) | Estimator::LinearClassifier(_) => {}
         }
         self.validate()
     }

@@ -393,49 +393,164 @@ pub struct HistNode {
     pub value: f64,
 }
 
-impl HistNode {
-    /// Whether input value `v` goes to the left child.
-    #[inline]
-    fn goes_left(&self, v: f64, category_sets: &[Vec<u32>]) -> bool {
-        match self.rule {
-            SplitRule::NanMissing => {
-                if v.is_nan() {
-                    self.missing_left
-                } else {
-                    v <= self.threshold
-                }
-            }
-            SplitRule::NanAsZero => (if v.is_nan() { 0.0 } else { v }) <= self.threshold,
-            SplitRule::F32Less => {
-                if v.is_nan() {
-                    self.missing_left
-                } else {
-                    (v as f32) < (self.threshold as f32)
-                }
-            }
-            SplitRule::ZeroMissing => {
-                let v = if v.is_nan() { 0.0 } else { v };
-                if (-ZERO_THRESHOLD..=ZERO_THRESHOLD).contains(&v) {
-                    self.missing_left
-                } else {
-                    v <= self.threshold
-                }
-            }
-            SplitRule::Categorical => {
-                // `as i32` saturates where C++'s cast is undefined; both out-of-range ends miss
-                // every set (negative → right, huge → beyond the bitset → right).
-                let category = v as i32;
-                if v.is_nan() || category < 0 {
-                    return false;
-                }
-                let set = category_sets
-                    .get(self.threshold as usize)
-                    .map_or(&[][..], Vec::as_slice);
-                let category = category as u32;
-                set.get((category / 32) as usize)
-                    .is_some_and(|word| (word >> (category % 32)) & 1 == 1)
+/// Whether input value `v` goes left at a split with this rule (shared by every layout).
+#[inline]
+fn rule_goes_left(
+    rule: SplitRule,
+    missing_left: bool,
+    threshold: f64,
+    v: f64,
+    category_sets: &[Vec<u32>],
+) -> bool {
+    match rule {
+        SplitRule::NanMissing => {
+            if v.is_nan() {
+                missing_left
+            } else {
+                v <= threshold
             }
         }
+        SplitRule::NanAsZero => (if v.is_nan() { 0.0 } else { v }) <= threshold,
+        SplitRule::F32Less => {
+            if v.is_nan() {
+                missing_left
+            } else {
+                (v as f32) < (threshold as f32)
+            }
+        }
+        SplitRule::ZeroMissing => {
+            let v = if v.is_nan() { 0.0 } else { v };
+            if (-ZERO_THRESHOLD..=ZERO_THRESHOLD).contains(&v) {
+                missing_left
+            } else {
+                v <= threshold
+            }
+        }
+        SplitRule::Categorical => {
+            // `as i32` saturates where C++'s cast is undefined; both out-of-range ends miss
+            // every set (negative → right, huge → beyond the bitset → right).
+            let category = v as i32;
+            if v.is_nan() || category < 0 {
+                return false;
+            }
+            let set = category_sets
+                .get(threshold as usize)
+                .map_or(&[][..], Vec::as_slice);
+            let category = category as u32;
+            set.get((category / 32) as usize)
+                .is_some_and(|word| (word >> (category % 32)) & 1 == 1)
+        }
+    }
+}
+
+/// Low bits of [`FastNode::packed`]: the feature; then 3 bits of rule and the missing-left bit.
+const FEATURE_MASK: u32 = (1 << 28) - 1;
+const RULES: [SplitRule; 5] = [
+    SplitRule::NanMissing,
+    SplitRule::NanAsZero,
+    SplitRule::ZeroMissing,
+    SplitRule::Categorical,
+    SplitRule::F32Less,
+];
+
+/// A 16-byte evaluation node: children adjacent (`right = left + 1`); a leaf points at itself
+/// and sends every value left (threshold +∞, NaN left), so it absorbs finished rows.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct FastNode {
+    threshold: f64,
+    /// feature | rule << 28 | missing_left << 31
+    packed: u32,
+    left: u32,
+}
+
+impl FastNode {
+    #[inline]
+    fn goes_left(&self, v: f64, category_sets: &[Vec<u32>]) -> bool {
+        let rule = RULES
+            .get(((self.packed >> 28) & 7) as usize)
+            .copied()
+            .unwrap_or(SplitRule::NanMissing);
+        rule_goes_left(
+            rule,
+            self.packed >> 31 != 0,
+            self.threshold,
+            v,
+            category_sets,
+        )
+    }
+}
+
+/// The evaluation layout of a [`HistBoosted`], derived at load and never serialised: each tree
+/// re-laid breadth-first from its root into [`FastNode`]s, with leaf values alongside and the
+/// depth of every tree.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct HistEval {
+    nodes: Vec<FastNode>,
+    values: Vec<f64>,
+    roots: Vec<u32>,
+    depths: Vec<u32>,
+}
+
+impl HistEval {
+    fn build(model: &HistBoosted) -> Result<HistEval> {
+        if model.n_features > FEATURE_MASK as usize {
+            return Err(Error::invalid_model(format!(
+                "{} features is more than the histogram-boosting evaluator handles ({FEATURE_MASK})",
+                model.n_features
+            )));
+        }
+        let mut eval = HistEval::default();
+        for t in 0..model.roots.len() {
+            let (start, end) = model.tree_range(t);
+            let base = eval.nodes.len();
+            eval.roots
+                .push(u32::try_from(base).map_err(|_| Error::invalid_model("too many nodes"))?);
+            let mut seen = vec![false; end.saturating_sub(start)];
+            let mut queue: std::collections::VecDeque<(usize, u32)> =
+                std::collections::VecDeque::from([(start, 0)]);
+            let mut next = base + 1;
+            let mut deepest = 0u32;
+            while let Some((old, depth)) = queue.pop_front() {
+                let here = eval.nodes.len();
+                let reached_twice = seen
+                    .get_mut(old.wrapping_sub(start))
+                    .map(|s| std::mem::replace(s, true));
+                let Some(n) = model
+                    .nodes
+                    .get(old)
+                    .filter(|_| reached_twice == Some(false))
+                else {
+                    return Err(Error::invalid_model(format!(
+                        "tree {t}: node {} is reached twice or lies outside the tree",
+                        old.wrapping_sub(start)
+                    )));
+                };
+                let position =
+                    |p: usize| u32::try_from(p).map_err(|_| Error::invalid_model("too many nodes"));
+                if n.leaf {
+                    deepest = deepest.max(depth);
+                    eval.nodes.push(FastNode {
+                        threshold: f64::INFINITY,
+                        packed: 1 << 31,
+                        left: position(here)?,
+                    });
+                    eval.values.push(n.value);
+                } else {
+                    let rule = RULES.iter().position(|r| *r == n.rule).unwrap_or(0) as u32;
+                    eval.nodes.push(FastNode {
+                        threshold: n.threshold,
+                        packed: n.feature | rule << 28 | u32::from(n.missing_left) << 31,
+                        left: position(next)?,
+                    });
+                    eval.values.push(0.0);
+                    next += 2;
+                    queue.push_back((n.left as usize, depth + 1));
+                    queue.push_back((n.right as usize, depth + 1));
+                }
+            }
+            eval.depths.push(deepest);
+        }
+        Ok(eval)
     }
 }
 
@@ -483,6 +598,9 @@ pub struct HistBoosted {
     /// XGBoost semantics: margins start at the float32 baseline and add each leaf in float32
     /// (splits use [`SplitRule::F32Less`]); infinite input is refused, as XGBoost refuses it.
     pub xgboost_f32: bool,
+    /// Derived by [`HistBoosted::build_eval`]; not part of the bundle.
+    #[serde(skip)]
+    pub eval: HistEval,
 }
 
 impl HistBoosted {
@@ -563,8 +681,18 @@ impl HistBoosted {
         Ok(())
     }
 
-    /// Raw scores, `n_rows × K`. Rows are walked 8 at a time in lockstep for `depth` steps per
-    /// tree (a leaf keeps its rows in place), so the eight chains of dependent loads overlap.
+    /// Build the evaluation layout (and validate). Importers and the bundle decoder call it.
+    pub fn build_eval(&mut self) -> Result<()> {
+        self.validate()?;
+        self.eval = HistEval::build(self)?;
+        Ok(())
+    }
+
+    /// Raw scores, `n_rows × K`. Blocks of 8 rows walk in lockstep for `depth` steps per tree
+    /// over the 16-byte breadth-first evaluation nodes (a leaf points at itself, so finished
+    /// rows stay put and the eight chains of dependent loads overlap). Leftover rows (and single
+    /// rows) walk the stored depth-first nodes and stop at their leaf, which is faster for one
+    /// row at a time.
     pub fn raw(&self, x: &super::input::Rows) -> Vec<f64> {
         const LANES: usize = 8;
         let k = self.baseline.len().max(1);
@@ -572,37 +700,31 @@ impl HistBoosted {
         let mut out: Vec<f64> = (0..x.n_rows())
             .flat_map(|_| self.baseline.iter().copied())
             .collect();
-        // Only worth computing when at least one full block of rows will use it.
-        let depths = if x.n_rows() >= LANES {
-            self.depths()
-        } else {
-            Vec::new()
-        };
         let data = x.data();
+        let eval = &self.eval;
         let sets = &self.category_sets;
         let step = |i: usize, row: &[f64]| -> usize {
-            match self.nodes.get(i) {
-                Some(n) if !n.leaf => {
-                    let v = row.get(n.feature as usize).copied().unwrap_or(f64::NAN);
-                    (if n.goes_left(v, sets) {
-                        n.left
-                    } else {
-                        n.right
-                    }) as usize
+            match eval.nodes.get(i) {
+                Some(n) => {
+                    let v = row
+                        .get((n.packed & FEATURE_MASK) as usize)
+                        .copied()
+                        .unwrap_or(f64::NAN);
+                    n.left as usize + usize::from(!n.goes_left(v, sets))
                 }
-                _ => i,
+                None => i,
             }
         };
-        for (t, &root) in self.roots.iter().enumerate() {
+        let f32_sums = self.xgboost_f32;
+        for (t, &root) in eval.roots.iter().enumerate() {
             let column = self.columns.get(t).copied().unwrap_or(0) as usize;
-            let steps = depths.get(t).copied().unwrap_or(0);
-            let f32_sums = self.xgboost_f32;
+            let steps = eval.depths.get(t).copied().unwrap_or(0);
             let add = |i: usize, row_out: &mut [f64]| {
-                if let (Some(n), Some(o)) = (self.nodes.get(i), row_out.get_mut(column)) {
+                if let (Some(v), Some(o)) = (eval.values.get(i), row_out.get_mut(column)) {
                     if f32_sums {
-                        *o = f64::from(*o as f32 + n.value as f32);
+                        *o = f64::from(*o as f32 + *v as f32);
                     } else {
-                        *o += n.value;
+                        *o += *v;
                     }
                 }
             };
@@ -619,54 +741,44 @@ impl HistBoosted {
                     add(i, row_out);
                 }
             }
+            let stored_root = self.roots.get(t).copied().unwrap_or(0) as usize;
+            let stored_step = |i: usize, row: &[f64]| -> usize {
+                match self.nodes.get(i) {
+                    Some(n) if !n.leaf => {
+                        let v = row.get(n.feature as usize).copied().unwrap_or(f64::NAN);
+                        let left = rule_goes_left(n.rule, n.missing_left, n.threshold, v, sets);
+                        (if left { n.left } else { n.right }) as usize
+                    }
+                    _ => i,
+                }
+            };
             for (row, row_out) in xs
                 .remainder()
                 .chunks_exact(nf)
                 .zip(outs.into_remainder().chunks_exact_mut(k))
             {
-                // Single rows stop at their leaf (each step moves strictly forward, so this ends).
-                let mut i = root as usize;
+                // Each step moves strictly forward (validated), so this ends at a leaf.
+                let mut i = stored_root;
                 loop {
-                    let next = step(i, row);
+                    let next = stored_step(i, row);
                     if next == i {
                         break;
                     }
                     i = next;
                 }
-                add(i, row_out);
+                if let (Some(n), Some(o)) = (self.nodes.get(i), row_out.get_mut(column)) {
+                    if f32_sums {
+                        *o = f64::from(*o as f32 + n.value as f32);
+                    } else {
+                        *o += n.value;
+                    }
+                }
             }
         }
         if self.raw_divisor != 1.0 {
             out.iter_mut().for_each(|v| *v /= self.raw_divisor);
         }
         out
-    }
-
-    /// Steps from each tree's root to its deepest leaf (children come after parents, so one
-    /// forward pass suffices; validation guarantees that order).
-    fn depths(&self) -> Vec<usize> {
-        let mut depth = vec![0usize; self.nodes.len()];
-        (0..self.roots.len())
-            .map(|t| {
-                let (start, end) = self.tree_range(t);
-                let mut deepest = 0;
-                for i in start..end {
-                    let d = depth.get(i).copied().unwrap_or(0);
-                    match self.nodes.get(i) {
-                        Some(n) if !n.leaf => {
-                            for c in [n.left as usize, n.right as usize] {
-                                // max: a (hostile) node with two parents needs its longest path.
-                                if let Some(slot) = depth.get_mut(c) {
-                                    *slot = (*slot).max(d + 1);
-                                }
-                            }
-                        }
-                        _ => deepest = deepest.max(d),
-                    }
-                }
-                deepest
-            })
-            .collect()
     }
 
     /// The boosting view used for probabilities and labels (same links as gradient boosting).

@@ -452,8 +452,12 @@ pub fn parse(
             1.0
         },
         xgboost_f32: false,
+        eval: Default::default(),
     };
-    model.validate().map_err(|e| e.context("LightGBM model"))?;
+    let mut model = model;
+    model
+        .build_eval()
+        .map_err(|e| e.context("LightGBM model"))?;
     Ok(LightGbmModel {
         is_classifier: model.classes.is_some(),
         model,

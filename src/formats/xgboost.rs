@@ -384,8 +384,10 @@ pub fn lower(root: &Doc, limits: &LoadLimits) -> Result<XgboostModel> {
         category_sets: Vec::new(),
         raw_divisor: 1.0,
         xgboost_f32: true,
+        eval: Default::default(),
     };
-    model.validate().map_err(|e| e.context("XGBoost model"))?;
+    let mut model = model;
+    model.build_eval().map_err(|e| e.context("XGBoost model"))?;
     Ok(XgboostModel {
         model,
         feature_names,

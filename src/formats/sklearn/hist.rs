@@ -176,9 +176,11 @@ pub fn lower(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<HistBoo
         category_sets: Vec::new(),
         raw_divisor: 1.0,
         xgboost_f32: false,
+        eval: Default::default(),
     };
+    let mut model = model;
     model
-        .validate()
+        .build_eval()
         .map_err(|e| e.context(attrs.class_name()))?;
     Ok(model)
 }
