@@ -7,11 +7,10 @@ use wasm_predict::formats::{jsondoc, xgboost};
 
 fuzz_target!(|data: &[u8]| {
     let limits = wasm_predict::LoadLimits::default();
-    let doc = match data.first() {
-        Some(b'{') if data.get(1).is_some_and(|b| b"iUIlL".contains(b)) => {
-            jsondoc::parse_ubjson(data, &limits)
-        }
-        _ => jsondoc::parse_json(data, &limits),
+    let doc = if jsondoc::is_ubjson(data) {
+        jsondoc::parse_ubjson(data, &limits)
+    } else {
+        jsondoc::parse_json(data, &limits)
     };
     if let Ok(doc) = doc {
         if let Ok(model) = xgboost::lower(&doc, &limits) {

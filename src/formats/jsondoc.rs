@@ -528,6 +528,12 @@ impl<'a> Ubj<'a> {
     }
 }
 
+/// A UBJSON object starts with `{` and its first key's length marker (JSON has whitespace or a
+/// quote there).
+pub fn is_ubjson(bytes: &[u8]) -> bool {
+    matches!(bytes, [b'{', b'i' | b'U' | b'I' | b'l' | b'L', ..])
+}
+
 /// Parse a UBJSON document.
 pub fn parse_ubjson<'a>(bytes: &'a [u8], limits: &LoadLimits) -> Result<Doc<'a>> {
     let mut r = Ubj { b: bytes, pos: 0 };

@@ -10,6 +10,7 @@
 
 use std::collections::VecDeque;
 
+use super::BoosterImport;
 use crate::core::model::ClassLabels;
 use crate::core::tree_models::{BoostLink, HistBoosted, HistNode, RegressionOutput, SplitRule};
 use crate::error::{Error, ErrorCode, Result};
@@ -18,19 +19,6 @@ use crate::limits::LoadLimits;
 /// A model text starts with this line (`model_to_string` and `save_model` alike).
 pub fn is_text_model(bytes: &[u8]) -> bool {
     bytes.starts_with(b"tree\n") || bytes.starts_with(b"tree\r\n")
-}
-
-/// The parts of a LightGBM model the core needs, plus what metadata reports.
-pub struct LightGbmModel {
-    pub model: HistBoosted,
-    pub feature_names: Vec<String>,
-    /// Whether the names were given at training (not LightGBM's `Column_i` defaults).
-    pub named_features: bool,
-    /// `version=` of the text format, e.g. "v4".
-    pub format_version: String,
-    /// The objective as written, e.g. "binary sigmoid:1".
-    pub objective: String,
-    pub is_classifier: bool,
 }
 
 fn bad(message: impl Into<String>) -> Error {
@@ -153,7 +141,7 @@ pub fn parse(
     best_iteration: usize,
     classes: Option<ClassLabels>,
     limits: &LoadLimits,
-) -> Result<LightGbmModel> {
+) -> Result<BoosterImport> {
     let text = std::str::from_utf8(text).map_err(|e| {
         bad(format!(
             "not UTF-8 text (byte {} is invalid)",
@@ -458,38 +446,12 @@ pub fn parse(
     model
         .build_eval()
         .map_err(|e| e.context("LightGBM model"))?;
-    Ok(LightGbmModel {
-        is_classifier: model.classes.is_some(),
+    Ok(BoosterImport {
         model,
         feature_names: names,
         named_features,
-        format_version,
+        library: "lightgbm",
+        library_version: format!("model format {format_version}"),
         objective: objective_line,
     })
-}
-
-impl LightGbmModel {
-    /// The core model with its metadata. `class` names the Python class the model came from.
-    pub fn into_model(
-        self,
-        class: &str,
-        source_format: String,
-        created_unix_ms: u64,
-    ) -> Result<crate::core::Model> {
-        let metadata = crate::core::Metadata {
-            name: class.rsplit('.').next().unwrap_or(class).to_owned(),
-            version: "1".to_owned(),
-            source_library: "lightgbm".to_owned(),
-            source_library_version: format!(
-                "model format {} (objective {})",
-                self.format_version, self.objective
-            ),
-            estimator_class: class.to_owned(),
-            source_format,
-            feature_names: self.feature_names,
-            feature_names_from_source: self.named_features,
-            created_unix_ms,
-        };
-        crate::core::Model::new(metadata, crate::core::Estimator::HistBoosted(self.model))
-    }
 }

@@ -9,6 +9,8 @@ pub mod pickle;
 pub mod sklearn;
 pub mod xgboost;
 
+use crate::core::tree_models::HistBoosted;
+use crate::core::{Estimator, Metadata, Model};
 use crate::error::{Error, ErrorCode, Result};
 
 /// What a file is, decided from its first bytes only.
@@ -39,12 +41,11 @@ pub fn sniff(bytes: &[u8]) -> Result<Format> {
     if lightgbm::is_text_model(bytes) {
         return Ok(Format::LightGbmText);
     }
-    // A UBJSON object starts with `{` and its first key's length marker; JSON with `{` then
-    // whitespace or a quote.
-    match bytes {
-        [b'{', b'i' | b'U' | b'I' | b'l' | b'L', ..] => return Ok(Format::XgboostUbjson),
-        _ if bytes.trim_ascii_start().starts_with(b"{") => return Ok(Format::XgboostJson),
-        _ => {}
+    if jsondoc::is_ubjson(bytes) {
+        return Ok(Format::XgboostUbjson);
+    }
+    if bytes.trim_ascii_start().starts_with(b"{") {
+        return Ok(Format::XgboostJson);
     }
     match bytes {
         [] => Err(Error::bad_format("the file is empty")),
@@ -62,5 +63,46 @@ pub fn sniff(bytes: &[u8]) -> Result<Format> {
              expected a pickle (0x80), a LightGBM text model, an XGBoost JSON/UBJSON model or a \
              wasm-predict bundle"
         ))),
+    }
+}
+
+/// A boosted model read from its own library's file (LightGBM, XGBoost): the evaluator plus the
+/// facts its metadata reports.
+pub struct BoosterImport {
+    pub model: HistBoosted,
+    pub feature_names: Vec<String>,
+    /// Whether the names were given at training (not the library's default names).
+    pub named_features: bool,
+    /// "lightgbm" or "xgboost".
+    pub library: &'static str,
+    /// What the file says of the library's version, e.g. "3.2.0" or "model format v4".
+    pub library_version: String,
+    /// The objective as written in the file.
+    pub objective: String,
+}
+
+impl BoosterImport {
+    /// The core model with its metadata. `class` names the Python class the model came from.
+    pub fn into_model(
+        self,
+        class: &str,
+        source_format: String,
+        created_unix_ms: u64,
+    ) -> Result<Model> {
+        let metadata = Metadata {
+            name: class.rsplit('.').next().unwrap_or(class).to_owned(),
+            version: "1".to_owned(),
+            source_library: self.library.to_owned(),
+            source_library_version: format!(
+                "{} (objective {})",
+                self.library_version, self.objective
+            ),
+            estimator_class: class.to_owned(),
+            source_format,
+            feature_names: self.feature_names,
+            feature_names_from_source: self.named_features,
+            created_unix_ms,
+        };
+        Model::new(metadata, Estimator::HistBoosted(self.model))
     }
 }

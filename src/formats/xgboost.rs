@@ -11,20 +11,11 @@
 use std::collections::VecDeque;
 
 use super::jsondoc::Doc;
+use super::BoosterImport;
 use crate::core::model::ClassLabels;
 use crate::core::tree_models::{BoostLink, HistBoosted, HistNode, RegressionOutput, SplitRule};
 use crate::error::{Error, ErrorCode, Result};
 use crate::limits::LoadLimits;
-
-/// What the loader recognised.
-pub struct XgboostModel {
-    pub model: HistBoosted,
-    pub feature_names: Vec<String>,
-    pub named_features: bool,
-    /// "3.2.0" from the file's `version`.
-    pub version: String,
-    pub objective: String,
-}
 
 fn bad(message: impl Into<String>) -> Error {
     Error::bad_format(format!("XGBoost model: {}", message.into()))
@@ -136,7 +127,7 @@ fn objective(name: &str) -> Result<Objective> {
 
 /// Lower a parsed model document (the `save_model` layout, or the `{"Config", "Model"}` layout
 /// of a pickled booster).
-pub fn lower(root: &Doc, limits: &LoadLimits) -> Result<XgboostModel> {
+pub fn lower(root: &Doc, limits: &LoadLimits) -> Result<BoosterImport> {
     let root = root.get("Model").unwrap_or(root);
     let version = match root.get("version") {
         Some(v) => v
@@ -388,34 +379,12 @@ pub fn lower(root: &Doc, limits: &LoadLimits) -> Result<XgboostModel> {
     };
     let mut model = model;
     model.build_eval().map_err(|e| e.context("XGBoost model"))?;
-    Ok(XgboostModel {
+    Ok(BoosterImport {
         model,
         feature_names,
         named_features,
-        version,
+        library: "xgboost",
+        library_version: version,
         objective: objective_name,
     })
-}
-
-impl XgboostModel {
-    /// The core model with its metadata. `class` names the Python class the model came from.
-    pub fn into_model(
-        self,
-        class: &str,
-        source_format: String,
-        created_unix_ms: u64,
-    ) -> Result<crate::core::Model> {
-        let metadata = crate::core::Metadata {
-            name: class.rsplit('.').next().unwrap_or(class).to_owned(),
-            version: "1".to_owned(),
-            source_library: "xgboost".to_owned(),
-            source_library_version: format!("{} (objective {})", self.version, self.objective),
-            estimator_class: class.to_owned(),
-            source_format,
-            feature_names: self.feature_names,
-            feature_names_from_source: self.named_features,
-            created_unix_ms,
-        };
-        crate::core::Model::new(metadata, crate::core::Estimator::HistBoosted(self.model))
-    }
 }

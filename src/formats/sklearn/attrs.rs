@@ -7,6 +7,7 @@ use crate::formats::pickle::globals::{Class, Global};
 use crate::formats::pickle::numpy::{ArrayData, Kind, NdArray};
 use crate::formats::pickle::value::{Arena, Id, Value};
 
+#[derive(Clone)]
 pub struct Attrs<'a> {
     arena: &'a Arena,
     dict: Id,

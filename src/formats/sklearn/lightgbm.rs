@@ -3,7 +3,7 @@
 //! `handle` in 3.x), which [`crate::formats::lightgbm`] parses.
 
 use super::attrs::Attrs;
-use super::ImportContext;
+use super::{booster_attrs, wrapped_booster, ImportContext};
 use crate::core::Model;
 use crate::error::{Error, Result};
 use crate::formats::lightgbm;
@@ -12,17 +12,10 @@ use crate::formats::pickle::value::Value;
 
 /// Lower a wrapper (or a bare Booster) to a model.
 pub fn lower(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<Model> {
-    let nested;
-    let (booster, classes) = if class == Class::LgbmBooster {
-        (attrs, None)
-    } else {
-        let (_, value) = attrs.object("_Booster")?;
-        nested = attrs.nested(value, &[Class::LgbmBooster], "_Booster")?.1;
-        let classes = match class {
-            Class::LgbmClassifier => Some(attrs.classes_in("_classes", ctx.limits.max_classes)?),
-            _ => None,
-        };
-        (&nested, classes)
+    let booster = booster_attrs(attrs, class, Class::LgbmBooster)?;
+    let classes = match class {
+        Class::LgbmClassifier => Some(attrs.classes_in("_classes", ctx.limits.max_classes)?),
+        _ => None,
     };
     let text = match booster.get("_handle").or_else(|| booster.get("handle")) {
         Some(Value::Str(text)) => text.as_bytes(),
@@ -44,18 +37,7 @@ pub fn lower(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<Model> 
         Some(Value::Int(i)) if *i > 0 => usize::try_from(*i).unwrap_or(usize::MAX),
         _ => 0,
     };
-    let is_classifier = class == Class::LgbmClassifier;
     let parsed = lightgbm::parse(text, best_iteration, classes, ctx.limits)?;
-    if is_classifier != parsed.is_classifier && class != Class::LgbmBooster {
-        return Err(Error::invalid_model(format!(
-            "{} holds a LightGBM model with objective `{}`",
-            class.name(),
-            parsed.objective
-        )));
-    }
-    parsed.into_model(
-        &format!("{}.{}", class.module(), class.name()),
-        ctx.source_format.clone(),
-        ctx.created_unix_ms,
-    )
+    let wants_classifier = class == Class::LgbmClassifier;
+    wrapped_booster(parsed, class, Class::LgbmBooster, wants_classifier, ctx)
 }

@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::formats::pickle::globals::{Class, Global};
 use crate::formats::pickle::value::Value;
 use crate::formats::pickle::Document;
+use crate::formats::BoosterImport;
 use crate::limits::LoadLimits;
 use attrs::Attrs;
 
@@ -148,4 +149,43 @@ fn model_n_features(estimator: &Estimator) -> usize {
         Estimator::HistBoosted(m) => m.n_features,
         Estimator::IsolationForest(m) => m.trees.n_features(),
     }
+}
+
+/// The Booster of a LightGBM/XGBoost scikit-learn wrapper (its `_Booster`), or the pickled
+/// Booster itself when `class` is the library's Booster class.
+fn booster_attrs<'a>(attrs: &Attrs<'a>, class: Class, booster: Class) -> Result<Attrs<'a>> {
+    if class == booster {
+        return Ok(attrs.clone());
+    }
+    let (_, value) = attrs.object("_Booster")?;
+    Ok(attrs.nested(value, &[booster], "_Booster")?.1)
+}
+
+/// Finish a model read from a wrapper's booster: a classifier wrapper must hold a classifier
+/// objective and a regressor/ranker wrapper must not (a bare Booster may hold either).
+fn wrapped_booster(
+    parsed: BoosterImport,
+    class: Class,
+    booster: Class,
+    wants_classifier: bool,
+    ctx: &ImportContext,
+) -> Result<Model> {
+    if class != booster && wants_classifier != parsed.model.classes.is_some() {
+        return Err(Error::invalid_model(format!(
+            "{} holds a {} booster with objective `{}`, which does not fit a {}",
+            class.name(),
+            parsed.library,
+            parsed.objective,
+            if wants_classifier {
+                "classifier"
+            } else {
+                "regressor or ranker"
+            }
+        )));
+    }
+    parsed.into_model(
+        &format!("{}.{}", class.module(), class.name()),
+        ctx.source_format.clone(),
+        ctx.created_unix_ms,
+    )
 }

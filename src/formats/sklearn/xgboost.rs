@@ -4,7 +4,7 @@
 //! [`crate::formats::xgboost`] lowers like a `save_model` file.
 
 use super::attrs::Attrs;
-use super::ImportContext;
+use super::{booster_attrs, wrapped_booster, ImportContext};
 use crate::core::Model;
 use crate::error::{Error, ErrorCode, Result};
 use crate::formats::pickle::globals::Class;
@@ -13,14 +13,7 @@ use crate::formats::{jsondoc, xgboost};
 
 /// Lower a wrapper (or a bare Booster) to a model.
 pub fn lower(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<Model> {
-    let nested;
-    let booster = if class == Class::XgbBooster {
-        attrs
-    } else {
-        let (_, value) = attrs.object("_Booster")?;
-        nested = attrs.nested(value, &[Class::XgbBooster], "_Booster")?.1;
-        &nested
-    };
+    let booster = booster_attrs(attrs, class, Class::XgbBooster)?;
     let raw = match booster.get("handle") {
         Some(Value::Bytes(bytes)) => bytes.as_slice(),
         Some(other) => {
@@ -36,7 +29,7 @@ pub fn lower(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<Model> 
         }
     };
     let doc = match raw {
-        [b'{', b'i' | b'U' | b'I' | b'l' | b'L', ..] => jsondoc::parse_ubjson(raw, ctx.limits)?,
+        _ if jsondoc::is_ubjson(raw) => jsondoc::parse_ubjson(raw, ctx.limits)?,
         [b'{', ..] => jsondoc::parse_json(raw, ctx.limits)?,
         _ => {
             return Err(Error::new(
@@ -48,16 +41,5 @@ pub fn lower(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<Model> 
     };
     let parsed = xgboost::lower(&doc, ctx.limits)?;
     let wants_classifier = matches!(class, Class::XgbClassifier | Class::XgbRfClassifier);
-    if class != Class::XgbBooster && wants_classifier != parsed.model.classes.is_some() {
-        return Err(Error::invalid_model(format!(
-            "{} holds an XGBoost model with objective `{}`",
-            class.name(),
-            parsed.objective
-        )));
-    }
-    parsed.into_model(
-        &format!("{}.{}", class.module(), class.name()),
-        ctx.source_format.clone(),
-        ctx.created_unix_ms,
-    )
+    wrapped_booster(parsed, class, Class::XgbBooster, wants_classifier, ctx)
 }
