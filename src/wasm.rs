@@ -432,6 +432,23 @@ impl Model {
         Ok(values)
     }
 
+    /// Run a numeric method chunk by chunk and concatenate the results, in row order.
+    fn numbers_per_chunk(
+        &self,
+        x: ModelInput,
+        n_cols: Option<u32>,
+        method: impl Fn(&Rows) -> Result<Vec<f64>, Error>,
+    ) -> Result<Float64Array, JsValue> {
+        guarded(|| {
+            let mut out = Vec::new();
+            self.for_each_chunk(&x.into(), n_cols, |rows| {
+                out.extend(method(rows)?);
+                Ok(())
+            })?;
+            Ok(Float64Array::from(out.as_slice()))
+        })
+    }
+
     /// Run `f` over the input in row order: typed arrays chunk by chunk, JS rows all at once.
     fn for_each_chunk(
         &self,
@@ -692,14 +709,7 @@ impl Model {
         x: ModelInput,
         #[wasm_bindgen(js_name = nCols)] n_cols: Option<u32>,
     ) -> Result<Float64Array, JsValue> {
-        guarded(|| {
-            let mut out = Vec::new();
-            self.for_each_chunk(&x.into(), n_cols, |rows| {
-                out.extend(self.inner.score_samples(rows)?);
-                Ok(())
-            })?;
-            Ok(Float64Array::from(out.as_slice()))
-        })
+        self.numbers_per_chunk(x, n_cols, |rows| self.inner.score_samples(rows))
     }
 
     /// Raw class scores, `nRows × nScores` row-major (one column for binary classifiers); for
@@ -710,14 +720,17 @@ impl Model {
         x: ModelInput,
         #[wasm_bindgen(js_name = nCols)] n_cols: Option<u32>,
     ) -> Result<Float64Array, JsValue> {
-        guarded(|| {
-            let mut out = Vec::new();
-            self.for_each_chunk(&x.into(), n_cols, |rows| {
-                out.extend(self.inner.decision_function(rows)?.0);
-                Ok(())
-            })?;
-            Ok(Float64Array::from(out.as_slice()))
-        })
+        self.numbers_per_chunk(x, n_cols, |rows| Ok(self.inner.decision_function(rows)?.0))
+    }
+
+    /// scikit-learn's `apply` (trees, forests, gradient boosting): the index of the leaf each
+    /// tree sends each row to, `nRows × nTrees` row-major.
+    pub fn apply(
+        &self,
+        x: ModelInput,
+        #[wasm_bindgen(js_name = nCols)] n_cols: Option<u32>,
+    ) -> Result<Float64Array, JsValue> {
+        self.numbers_per_chunk(x, n_cols, |rows| Ok(self.inner.apply(rows)?.0))
     }
 
     /// Facts about the model as a plain object.

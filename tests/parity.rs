@@ -183,6 +183,57 @@ fn every_fixture_matches_scikit_learn() {
     assert!(loaded >= 190, "expected the whole corpus, loaded {loaded}");
 }
 
+/// scikit-learn's input validation, probed per fixture with NaN and out-of-float32 values:
+/// where it refused the batch we refuse with BAD_INPUT, where it predicted we match it (trees
+/// bit for bit), and `apply` gives its leaf indices.
+#[test]
+fn missing_and_huge_values_follow_scikit_learn() {
+    let (mut refused, mut matched, mut applied) = (0, 0, 0);
+    for case in cases() {
+        let (kind, bytes) = case.pickles[0];
+        let model = load(bytes, &LoadOptions::default()).unwrap();
+        if let Some(want) = case.numbers("apply") {
+            let (x, n_cols) = case.x();
+            let (got, _) = model.apply(&Rows::new(&x, n_cols).unwrap()).unwrap();
+            assert_eq!(got, want, "{}: apply", case.id);
+            applied += 1;
+        } else if case.id.contains("/tree_") && !case.id.contains("_iforest_") {
+            let (x, n_cols) = case.x();
+            let err = model.apply(&Rows::new(&x, n_cols).unwrap()).unwrap_err();
+            assert_eq!(err.code().as_str(), "UNSUPPORTED_OPERATION", "{}", case.id);
+        }
+        let Some(probes) = case.expected["input_probes"].as_array() else {
+            continue;
+        };
+        for (i, probe) in probes.iter().enumerate() {
+            let what = format!("{} {kind} probe {i}", case.id);
+            let sub = Case {
+                id: case.id,
+                expected: probe.clone(),
+                pickles: case.pickles,
+            };
+            if let Some(message) = probe["refused"].as_str() {
+                let (x, n_cols) = sub.x();
+                let err = model.predict(&Rows::new(&x, n_cols).unwrap()).unwrap_err();
+                assert_eq!(
+                    err.code().as_str(),
+                    "BAD_INPUT",
+                    "{what}: scikit-learn refused ({message}); we said {err}"
+                );
+                refused += 1;
+            } else {
+                let diff = compare(&model, &sub, &what);
+                if case.id.contains("/tree_") {
+                    assert_eq!(diff.max_abs, 0.0, "{what}: tree outputs must be bit-exact");
+                }
+                matched += 1;
+            }
+        }
+    }
+    println!("input probes: {refused} refused like scikit-learn, {matched} predicted alike; apply on {applied} cases");
+    assert!(refused > 100 && matched > 40 && applied > 20);
+}
+
 #[test]
 fn bundles_round_trip_bit_for_bit() {
     for case in cases() {

@@ -1,6 +1,23 @@
 //! Prediction input: a row-major batch of f64 features, validated before any arithmetic.
 
+use serde::{Deserialize, Serialize};
+
 use crate::error::{Error, Result};
+
+/// Which values an estimator takes, as the training library's input validation decides.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum InputRule {
+    /// No NaN, no ±infinity (linear models).
+    Finite,
+    /// Finite once cast to float32: scikit-learn trees validate with `dtype=float32`, so
+    /// 1e39 is refused as "too large for dtype('float32')".
+    FiniteF32,
+    /// NaN is missing; values infinite as float32 are refused (XGBoost; scikit-learn trees
+    /// that learned missing-value directions).
+    FiniteF32OrNan,
+    /// Anything (HistGradientBoosting, LightGBM, IsolationForest ≥ 1.6).
+    Anything,
+}
 
 /// A borrowed row-major matrix of `n_rows × n_cols` features.
 #[derive(Clone, Copy, Debug)]
@@ -68,6 +85,18 @@ impl<'a> Rows<'a> {
             )));
         }
         Ok(())
+    }
+
+    /// Apply an [`InputRule`]; the error names the first bad row and column.
+    pub fn expect(&self, rule: InputRule, feature_names: &[String], estimator: &str) -> Result<()> {
+        match rule {
+            InputRule::Finite => self.expect_finite(feature_names, estimator),
+            InputRule::FiniteF32 => self.reject(feature_names, estimator, |v| {
+                v.is_nan() || (v as f32).is_infinite()
+            }),
+            InputRule::FiniteF32OrNan => self.expect_finite_f32_or_nan(feature_names, estimator),
+            InputRule::Anything => Ok(()),
+        }
     }
 
     /// Reject NaN and ±infinity, as scikit-learn's input validation does for estimators that

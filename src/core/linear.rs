@@ -127,7 +127,7 @@ pub fn softmax_in_place(row: &mut [f64]) {
     for v in row.iter_mut() {
         *v = (*v - max).exp();
     }
-    let sum: f64 = row.iter().sum();
+    let sum = numpy_sum(row);
     for v in row.iter_mut() {
         *v /= sum;
     }
@@ -205,5 +205,81 @@ pub fn probabilities(rule: ProbabilityRule, scores: &[f64], out: &mut [f64]) {
         }
         // Refused before any row is scored (Model::predict_proba).
         (ProbabilityRule::Unavailable, _) => out.iter_mut().for_each(|p| *p = f64::NAN),
+    }
+}
+
+/// `np.sum` of a contiguous float64 vector, in numpy's order: sequential below 8 values,
+/// otherwise 8 interleaved partial sums per block of ≤ 128 and halving above that
+/// (`pairwise_sum` in numpy's `loops_utils.h`). Exactness of averaged ensembles and softmax
+/// rows depends on summing in this order.
+pub fn numpy_sum(values: &[f64]) -> f64 {
+    const BLOCK: usize = 128;
+    let n = values.len();
+    if n < 8 {
+        let mut sum = 0.0;
+        for v in values {
+            sum += v;
+        }
+        sum
+    } else if n <= BLOCK {
+        let (head, rest) = values.split_at(8);
+        let mut r = [0.0f64; 8];
+        r.copy_from_slice(head);
+        let mut chunks = rest.chunks_exact(8);
+        for chunk in &mut chunks {
+            for (acc, v) in r.iter_mut().zip(chunk) {
+                *acc += v;
+            }
+        }
+        let [a, b, c, d, e, f, g, h] = r;
+        let mut sum = ((a + b) + (c + d)) + ((e + f) + (g + h));
+        for v in chunks.remainder() {
+            sum += v;
+        }
+        sum
+    } else {
+        let half = n / 2;
+        let half = half - half % 8;
+        let (left, right) = values.split_at(half);
+        numpy_sum(left) + numpy_sum(right)
+    }
+}
+
+#[cfg(test)]
+mod numpy_sum_tests {
+    use super::numpy_sum;
+
+    /// Bits of `np.sum` (numpy 2.x) of `((i*7919) % 1000 - 500) / 3 * 10^(i%5)`, i < n:
+    /// values every step computes exactly alike, and sums where summation order shows.
+    #[test]
+    fn matches_numpy_pairwise_order() {
+        let expected: [(usize, u64); 18] = [
+            (1, 0xc064d55555555555),
+            (5, 0x4124e63c00000000),
+            (7, 0x4124e6d8aaaaaaaa),
+            (8, 0x4124d56600000000),
+            (9, 0x412353fb55555555),
+            (15, 0x4132a4ec55555556),
+            (16, 0x4132a54b55555556),
+            (17, 0x4132a7f355555556),
+            (100, 0xc13507a8aaaaaaaa),
+            (127, 0xc1161d1eaaaaaaac),
+            (128, 0xc115ae2eaaaaaaa8),
+            (129, 0xc112feaeaaaaaaa8),
+            (200, 0x4121b27800000004),
+            (255, 0xc130a3f100000005),
+            (256, 0xc130a424aaaaaaaa),
+            (257, 0xc130a73755555554),
+            (300, 0xc12755d400000008),
+            (1000, 0xc12f685d55555552),
+        ];
+        for (n, bits) in expected {
+            let values: Vec<f64> = (0..n)
+                .map(|i| ((i * 7919) % 1000) as f64 - 500.0)
+                .enumerate()
+                .map(|(i, v)| v / 3.0 * 10f64.powi((i % 5) as i32))
+                .collect();
+            assert_eq!(numpy_sum(&values).to_bits(), bits, "n = {n}");
+        }
     }
 }

@@ -2,10 +2,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::input::Rows;
+use super::input::{InputRule, Rows};
 use super::linear::{probabilities, LinearScores, ProbabilityRule};
 use super::transform::Transform;
-use super::tree_models::{argmax, AveragedTrees, BoostedTrees, HistBoosted, IsolationForest};
+use super::tree_models::{
+    argmax, AdaBoost, AveragedTrees, BoostedTrees, HistBoosted, IsolationForest,
+};
 use crate::error::{Error, ErrorCode, Result};
 use std::borrow::Cow;
 
@@ -145,6 +147,35 @@ pub enum Estimator {
     /// Histogram gradient boosting (f64 splits, learned missing-value directions).
     HistBoosted(HistBoosted),
     IsolationForest(IsolationForest),
+    AdaBoost(AdaBoost),
+}
+
+impl Estimator {
+    /// Columns the estimator takes.
+    pub fn n_features(&self) -> usize {
+        match self {
+            Estimator::LinearRegressor(m) => m.scores.n_features(),
+            Estimator::LinearClassifier(m) => m.scores.n_features(),
+            Estimator::AveragedTrees(m) => m.trees.n_features(),
+            Estimator::BoostedTrees(m) => m.trees.n_features(),
+            Estimator::HistBoosted(m) => m.n_features,
+            Estimator::IsolationForest(m) => m.trees.n_features(),
+            Estimator::AdaBoost(m) => m.trees.n_features(),
+        }
+    }
+
+    /// The values this estimator takes, as its library's input validation decides.
+    pub fn input_rule(&self) -> InputRule {
+        match self {
+            Estimator::LinearRegressor(_) | Estimator::LinearClassifier(_) => InputRule::Finite,
+            Estimator::AveragedTrees(m) => m.input,
+            Estimator::BoostedTrees(_) => InputRule::FiniteF32,
+            Estimator::HistBoosted(m) if m.xgboost_f32 => InputRule::FiniteF32OrNan,
+            Estimator::HistBoosted(_) => InputRule::Anything,
+            Estimator::IsolationForest(m) => m.input,
+            Estimator::AdaBoost(_) => InputRule::FiniteF32,
+        }
+    }
 }
 
 /// Result of `predict`.
@@ -192,6 +223,7 @@ impl Model {
             Estimator::AveragedTrees(m) => m.trees.prepare()?,
             Estimator::BoostedTrees(m) => m.trees.prepare()?,
             Estimator::IsolationForest(m) => m.trees.prepare()?,
+            Estimator::AdaBoost(m) => m.trees.prepare()?,
             Estimator::HistBoosted(m) => m.build_eval()?,
             Estimator::LinearRegressor(_) | Estimator::LinearClassifier(_) => {}
         }
@@ -213,6 +245,7 @@ impl Model {
             Estimator::BoostedTrees(m) => m.validate()?,
             Estimator::HistBoosted(m) => m.validate()?,
             Estimator::IsolationForest(m) => m.validate()?,
+            Estimator::AdaBoost(m) => m.validate()?,
         }
         for (i, step) in self.preprocess.iter().enumerate() {
             step.validate()?;
@@ -247,14 +280,7 @@ impl Model {
 
     /// Columns the final estimator sees (after preprocessing).
     fn estimator_n_features(&self) -> usize {
-        match &self.estimator {
-            Estimator::LinearRegressor(m) => m.scores.n_features(),
-            Estimator::LinearClassifier(m) => m.scores.n_features(),
-            Estimator::AveragedTrees(m) => m.trees.n_features(),
-            Estimator::BoostedTrees(m) => m.trees.n_features(),
-            Estimator::HistBoosted(m) => m.n_features,
-            Estimator::IsolationForest(m) => m.trees.n_features(),
-        }
+        self.estimator.n_features()
     }
 
     pub fn output_kind(&self) -> OutputKind {
@@ -269,6 +295,7 @@ impl Model {
     pub fn n_outputs(&self) -> usize {
         match &self.estimator {
             Estimator::LinearRegressor(m) => m.scores.n_scores(),
+            Estimator::AveragedTrees(m) if m.classes.is_none() => m.trees.n_outputs(),
             _ => 1,
         }
     }
@@ -281,6 +308,7 @@ impl Model {
             Estimator::BoostedTrees(m) => m.classes.as_ref(),
             Estimator::HistBoosted(m) => m.classes.as_ref(),
             Estimator::IsolationForest(_) => None,
+            Estimator::AdaBoost(m) => m.classes.as_ref(),
         }
     }
 
@@ -312,18 +340,9 @@ impl Model {
             }
             Cow::Owned(owned)
         };
-        // HistGradientBoosting and LightGBM take NaN and infinities (scikit-learn validates
-        // with ensure_all_finite=False); XGBoost takes NaN but refuses infinities; every other
-        // estimator here rejects both.
         let rows = Rows::new(&data, self.estimator_n_features())?.numbered_from(x.first_row());
         let (names, class) = (&self.metadata.feature_names, self.short_class_name());
-        match &self.estimator {
-            Estimator::HistBoosted(m) if m.xgboost_f32 => {
-                rows.expect_finite_f32_or_nan(names, class)?
-            }
-            Estimator::HistBoosted(_) => {}
-            _ => rows.expect_finite(names, class)?,
-        }
+        rows.expect(self.estimator.input_rule(), names, class)?;
         Ok(data)
     }
 
@@ -373,10 +392,17 @@ impl Model {
                     ),
                     None => Predictions::Values {
                         data: out,
-                        n_cols: 1,
+                        n_cols: m.trees.n_outputs(),
                     },
                 })
             }
+            Estimator::AdaBoost(m) if m.classes.is_some() => {
+                Ok(Predictions::ClassIndices(m.labels(&m.decision_function(x))))
+            }
+            Estimator::AdaBoost(m) => Ok(Predictions::Values {
+                data: m.weighted_median(x),
+                n_cols: 1,
+            }),
             Estimator::BoostedTrees(m) => {
                 let raw = m.raw(x);
                 Ok(match &m.classes {
@@ -441,6 +467,9 @@ impl Model {
             Estimator::AveragedTrees(m) if m.classes.is_some() => Ok(m.outputs(x)),
             Estimator::BoostedTrees(m) if m.classes.is_some() => Ok(m.proba_from_raw(&m.raw(x))),
             Estimator::HistBoosted(m) if m.classes.is_some() => Ok(m.proba_from_raw(&m.raw(x))),
+            Estimator::AdaBoost(m) if m.classes.is_some() => {
+                Ok(m.predict_proba(&m.decision_function(x)))
+            }
             _ => Err(self.unsupported("predictProba")),
         }
     }
@@ -450,7 +479,8 @@ impl Model {
         let has_scores = matches!(&self.estimator, Estimator::LinearClassifier(_))
             || matches!(&self.estimator, Estimator::BoostedTrees(m) if m.classes.is_some())
             || matches!(&self.estimator, Estimator::HistBoosted(m) if m.classes.is_some())
-            || matches!(&self.estimator, Estimator::IsolationForest(_));
+            || matches!(&self.estimator, Estimator::IsolationForest(_))
+            || matches!(&self.estimator, Estimator::AdaBoost(m) if m.classes.is_some());
         if !has_scores {
             return Err(self.unsupported("decisionFunction"));
         }
@@ -463,8 +493,28 @@ impl Model {
             Estimator::BoostedTrees(m) => Ok((m.raw(x), m.trees.n_outputs())),
             Estimator::HistBoosted(m) => Ok((m.raw(x), m.baseline.len())),
             Estimator::IsolationForest(m) => Ok((m.decision_function(x), 1)),
+            Estimator::AdaBoost(m) => {
+                let k = m.classes.as_ref().map_or(1, ClassLabels::len);
+                Ok((m.decision_function(x), if k == 2 { 1 } else { k }))
+            }
             _ => Err(self.unsupported("decisionFunction")),
         }
+    }
+
+    /// scikit-learn's `apply`: the leaf index each tree sends each row to, `n_rows × n_trees`
+    /// (gradient boosting: trees in stage order, `K` per stage). Returns the column count.
+    pub fn apply(&self, x: &Rows) -> Result<(Vec<f64>, usize)> {
+        let trees = match &self.estimator {
+            Estimator::AveragedTrees(m) if m.has_apply => &m.trees,
+            Estimator::BoostedTrees(m) => &m.trees,
+            _ => return Err(self.unsupported("apply")),
+        };
+        let data = self.checked(x)?;
+        let rows = Rows::new(&data, self.estimator_n_features())?;
+        Ok((
+            trees.leaf_indices(&super::tree_models::rows_f32(&rows)),
+            trees.n_trees(),
+        ))
     }
 
     fn unsupported(&self, method: &str) -> Error {

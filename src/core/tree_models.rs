@@ -3,8 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::input::Rows;
-use super::linear::{expit, softmax_in_place};
+use super::input::{InputRule, Rows};
+use super::linear::{expit, numpy_sum, softmax_in_place};
 use super::model::ClassLabels;
 use super::trees::TreeEnsemble;
 use crate::error::{Error, Result};
@@ -40,6 +40,10 @@ pub struct AveragedTrees {
     pub classes: Option<ClassLabels>,
     /// The number of trees (scikit-learn divides; it does not multiply by a reciprocal).
     pub divisor: f64,
+    /// NaN is accepted where scikit-learn's version and settings learned missing directions.
+    pub input: InputRule,
+    /// scikit-learn has `apply` for it (trees and forests; not bagging).
+    pub has_apply: bool,
 }
 
 impl AveragedTrees {
@@ -53,7 +57,7 @@ impl AveragedTrees {
                     c.len()
                 )))
             }
-            None => 1,
+            None => self.trees.n_outputs().max(1),
         };
         if self.trees.n_outputs() != width || self.divisor.is_nan() || self.divisor < 1.0 {
             return Err(Error::invalid_model(
@@ -80,6 +84,8 @@ pub struct IsolationForest {
     pub denominator: f64,
     /// `offset_`: `decision_function = score_samples − offset`.
     pub offset: f64,
+    /// scikit-learn ≥ 1.6 validates IsolationForest input with `ensure_all_finite=False`.
+    pub input: InputRule,
 }
 
 impl IsolationForest {
@@ -808,5 +814,159 @@ impl HistBoosted {
         };
         raw.iter_mut().for_each(|v| *v = f(*v));
         raw
+    }
+}
+
+/// How an AdaBoost ensemble combines its trees (scikit-learn's `_weight_boosting.py`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AdaBoostRule {
+    /// Classifier, discrete SAMME: each tree votes `w` for its class, `-w/(K-1)` for the others.
+    Samme,
+    /// Classifier, real SAMME.R (scikit-learn ≤ 1.5): `(K-1)·(log p − mean log p)` per tree.
+    SammeR,
+    /// Regressor: the weighted median of the trees' predictions.
+    WeightedMedian,
+}
+
+/// AdaBoostClassifier / AdaBoostRegressor over decision trees. Tree `t` writes its leaf payload
+/// (class values or the regression value, `width` wide) into columns `t·width…`, so one pass
+/// gives every tree's output for a row; the combination follows scikit-learn step by step.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AdaBoost {
+    pub trees: TreeEnsemble,
+    pub rule: AdaBoostRule,
+    /// `estimator_weights_` (as long as `n_estimators`; trees beyond an early stop have none).
+    pub weights: Vec<f64>,
+    pub classes: Option<ClassLabels>,
+}
+
+/// Rows per evaluation block: bounds the per-tree output buffer (`rows × trees × width`).
+const ADABOOST_BLOCK_ROWS: usize = 256;
+
+impl AdaBoost {
+    fn n_trees(&self) -> usize {
+        self.trees.n_trees()
+    }
+
+    fn width(&self) -> usize {
+        self.classes.as_ref().map_or(1, ClassLabels::len)
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        self.trees.validate()?;
+        let n = self.n_trees();
+        let ok_classes = match (&self.classes, self.rule) {
+            (Some(c), AdaBoostRule::Samme | AdaBoostRule::SammeR) => c.len() >= 2,
+            (None, AdaBoostRule::WeightedMedian) => true,
+            _ => false,
+        };
+        if !ok_classes
+            || n == 0
+            || self.weights.len() < n
+            || self.trees.n_outputs() != n * self.width()
+            || self.weights.iter().any(|w| !w.is_finite())
+        {
+            return Err(Error::invalid_model(
+                "AdaBoost trees, weights and classes disagree",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Every tree's payload for each row: `n_rows × n_trees × width`, in blocks.
+    fn per_tree(&self, x: &Rows, mut each_row: impl FnMut(&[f64])) {
+        let nf = x.n_cols().max(1);
+        let stride = self.n_trees() * self.width();
+        for block in x.data().chunks(ADABOOST_BLOCK_ROWS * nf) {
+            let rows: Vec<f32> = block.iter().map(|&v| v as f32).collect();
+            let mut out = vec![0.0; block.len() / nf * stride];
+            self.trees.accumulate(&rows, &mut out);
+            out.chunks_exact(stride.max(1)).for_each(&mut each_row);
+        }
+    }
+
+    /// `decision_function` (classifiers): `n_rows × K`, or one column for binary.
+    pub fn decision_function(&self, x: &Rows) -> Vec<f64> {
+        let k = self.width();
+        let total = numpy_sum(&self.weights);
+        let mut out = Vec::with_capacity(x.n_rows() * k);
+        let mut pred = vec![0.0; k];
+        self.per_tree(x, |trees| {
+            pred.iter_mut().for_each(|p| *p = 0.0);
+            for (values, &w) in trees.chunks_exact(k.max(1)).zip(&self.weights) {
+                match self.rule {
+                    AdaBoostRule::Samme => {
+                        let vote = argmax(values);
+                        let other = -1.0 / (k as f64 - 1.0) * w;
+                        for (c, p) in pred.iter_mut().enumerate() {
+                            *p += if c == vote { w } else { other };
+                        }
+                    }
+                    _ => {
+                        // _samme_proba: clip at eps, log, centre, times K-1.
+                        let logs: Vec<f64> =
+                            values.iter().map(|v| v.max(f64::EPSILON).ln()).collect();
+                        let centre = (1.0 / k as f64) * numpy_sum(&logs);
+                        for (p, l) in pred.iter_mut().zip(&logs) {
+                            *p += (k as f64 - 1.0) * (l - centre);
+                        }
+                    }
+                }
+            }
+            pred.iter_mut().for_each(|p| *p /= total);
+            match pred.as_slice() {
+                [a, b] => out.push(-a + b),
+                _ => out.extend_from_slice(&pred),
+            }
+        });
+        out
+    }
+
+    pub fn predict_proba(&self, decision: &[f64]) -> Vec<f64> {
+        let k = self.width();
+        let mut out: Vec<f64> = if k == 2 {
+            decision.iter().flat_map(|&d| [-d / 2.0, d / 2.0]).collect()
+        } else {
+            decision.iter().map(|d| d / (k as f64 - 1.0)).collect()
+        };
+        out.chunks_exact_mut(k.max(1)).for_each(softmax_in_place);
+        out
+    }
+
+    pub fn labels(&self, decision: &[f64]) -> Vec<usize> {
+        if self.width() == 2 {
+            decision.iter().map(|&d| usize::from(d > 0.0)).collect()
+        } else {
+            decision
+                .chunks_exact(self.width().max(1))
+                .map(argmax)
+                .collect()
+        }
+    }
+
+    /// Regressor `predict`: per row, the prediction of the tree where the weight of trees
+    /// sorted by prediction first reaches half the total (`_get_median_predict`).
+    pub fn weighted_median(&self, x: &Rows) -> Vec<f64> {
+        let mut out = Vec::with_capacity(x.n_rows());
+        let mut order: Vec<usize> = Vec::with_capacity(self.n_trees());
+        self.per_tree(x, |predictions| {
+            order.clear();
+            order.extend(0..predictions.len());
+            order.sort_by(|&a, &b| {
+                let (pa, pb) = (predictions.get(a), predictions.get(b));
+                pa.partial_cmp(&pb).unwrap_or(std::cmp::Ordering::Equal)
+            });
+            let mut cdf = Vec::with_capacity(order.len());
+            let mut running = 0.0;
+            for &t in &order {
+                running += self.weights.get(t).copied().unwrap_or(0.0);
+                cdf.push(running);
+            }
+            let half = 0.5 * running;
+            let at = cdf.iter().position(|&c| c >= half).unwrap_or(0);
+            let tree = order.get(at).copied().unwrap_or(0);
+            out.push(predictions.get(tree).copied().unwrap_or(f64::NAN));
+        });
+        out
     }
 }

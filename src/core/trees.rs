@@ -86,6 +86,9 @@ pub struct StoredEnsemble {
     leaf_values: Vec<f64>,
     width: usize,
     n_outputs: usize,
+    /// Split nodes (ascending global indices) that send a missing value (NaN) left; every other
+    /// split sends it right (`NaN <= t` is false). scikit-learn ≥ 1.3 stores the direction per node.
+    nan_left: Vec<u32>,
 }
 
 impl StoredEnsemble {
@@ -100,6 +103,10 @@ impl StoredEnsemble {
     }
     pub fn n_outputs(&self) -> usize {
         self.n_outputs
+    }
+    /// Whether some split sends NaN left, so evaluation reads mirrored (negated) columns.
+    pub fn has_nan_left(&self) -> bool {
+        !self.nan_left.is_empty()
     }
 
     fn tree_range(&self, t: usize) -> (usize, usize) {
@@ -185,6 +192,17 @@ impl StoredEnsemble {
                 }
             }
         }
+        let mut previous: Option<u32> = None;
+        for &i in &self.nan_left {
+            if previous.is_some_and(|p| p >= i)
+                || self.nodes.get(i as usize).is_none_or(|n| n.feature == LEAF)
+            {
+                return Err(Error::invalid_model(format!(
+                    "missing-value direction given for node {i}, which is not a split or is listed twice"
+                )));
+            }
+            previous = Some(i);
+        }
         Ok(())
     }
 }
@@ -240,6 +258,7 @@ impl EnsembleBuilder {
                 leaf_values: Vec::new(),
                 width,
                 n_outputs,
+                nan_left: Vec::new(),
             },
         }
     }
@@ -273,8 +292,25 @@ impl EnsembleBuilder {
 
     /// Add one tree given as nodes with tree-local child indices; they are rebased here.
     pub fn push_tree(&mut self, nodes: impl IntoIterator<Item = Node>, column: u32) -> Result<()> {
+        self.push_tree_with_missing(nodes, column, &[])
+    }
+
+    /// [`Self::push_tree`] for a tree whose splits at the (ascending, tree-local) indices
+    /// `nan_left` send missing values left.
+    pub fn push_tree_with_missing(
+        &mut self,
+        nodes: impl IntoIterator<Item = Node>,
+        column: u32,
+        nan_left: &[u32],
+    ) -> Result<()> {
         let base = u32::try_from(self.ensemble.nodes.len())
             .map_err(|_| Error::limit("more than 4 billion tree nodes"))?;
+        for &local in nan_left {
+            let global = local
+                .checked_add(base)
+                .ok_or_else(|| Error::limit("tree node index overflow"))?;
+            self.ensemble.nan_left.push(global);
+        }
         self.ensemble.roots.push(base);
         self.ensemble.columns.push(column);
         for node in nodes {
@@ -354,6 +390,22 @@ impl TreeEnsemble {
             }
             depth.push(deepest);
         }
+        // A split that sends NaN left is evaluated on the mirrored column `-x` (index
+        // `feature + n_features`) with its children swapped: `x > t` ⇔ `-x < -t` ⇔
+        // `-x <= next_down(-t)` in f32, and `NaN <= …` is false, so NaN takes the swapped
+        // right child, the original left one. The hot loop stays a single `<=`.
+        let nf =
+            u32::try_from(self.stored.n_features).map_err(|_| Error::limit("too many features"))?;
+        for &i in &self.stored.nan_left {
+            if let Some(e) = eval.get_mut(i as usize) {
+                *e = Node {
+                    feature: e.feature + nf,
+                    threshold: (-e.threshold).next_down(),
+                    left: e.right,
+                    right: e.left,
+                };
+            }
+        }
         self.eval = eval;
         self.depth = depth;
         Ok(())
@@ -399,6 +451,46 @@ impl TreeEnsemble {
         Ok(())
     }
 
+    /// The payload index of the leaf a row (laid out as [`Self::eval_rows`] makes it) reaches
+    /// in tree `t`, walking the evaluation nodes: one row of [`Self::leaves_lanes`].
+    #[inline]
+    fn leaf_eval(&self, t: usize, row: &[f32]) -> usize {
+        let i = self.leaf_node(t, row);
+        self.stored.nodes.get(i).map_or(0, |n| n.left as usize)
+    }
+
+    /// The (global) index of the leaf node a row reaches in tree `t`.
+    #[inline]
+    fn leaf_node(&self, t: usize, row: &[f32]) -> usize {
+        let mut i = self.roots.get(t).map_or(0, |&r| r as usize);
+        for _ in 0..self.depth.get(t).copied().unwrap_or(0) {
+            if let Some(node) = self.eval.get(i) {
+                let x = row.get(node.feature as usize).copied().unwrap_or(0.0);
+                i = if x <= node.threshold {
+                    node.left
+                } else {
+                    node.right
+                } as usize;
+            }
+        }
+        i
+    }
+
+    /// The rows as evaluation reads them: unchanged, or — when some split sends NaN left —
+    /// each row followed by its negation (see [`Self::prepare`]). Returns the row stride.
+    fn eval_rows<'r>(&self, rows_f32: &'r [f32]) -> (std::borrow::Cow<'r, [f32]>, usize) {
+        let nf = self.n_features.max(1);
+        if self.nan_left.is_empty() {
+            return (std::borrow::Cow::Borrowed(rows_f32), nf);
+        }
+        let mut widened = Vec::with_capacity(rows_f32.len() * 2);
+        for row in rows_f32.chunks_exact(nf) {
+            widened.extend_from_slice(row);
+            widened.extend(row.iter().map(|v| -v));
+        }
+        (std::borrow::Cow::Owned(widened), 2 * nf)
+    }
+
     /// The payload index of the leaf `row` reaches in tree `t`.
     #[inline]
     fn leaf(&self, t: usize, row: &[f32]) -> usize {
@@ -421,7 +513,8 @@ impl TreeEnsemble {
     /// Sum the leaf payloads of every tree into `out` (`n_rows × n_outputs`, pre-filled with the
     /// base values), for rows already cast to f32 (`n_rows × n_features`).
     pub fn accumulate(&self, rows_f32: &[f32], out: &mut [f64]) {
-        let nf = self.n_features.max(1);
+        let (rows, nf) = self.eval_rows(rows_f32);
+        let mirrored = self.has_nan_left();
         let no = self.n_outputs.max(1);
         let width = self.width;
         let add = |payload: usize, row_out: &mut [f64], column: usize| {
@@ -435,7 +528,7 @@ impl TreeEnsemble {
                 }
             }
         };
-        for (block_x, block_out) in rows_f32
+        for (block_x, block_out) in rows
             .chunks(BLOCK_ROWS * nf)
             .zip(out.chunks_mut(BLOCK_ROWS * no))
         {
@@ -455,18 +548,28 @@ impl TreeEnsemble {
                     .chunks_exact(nf)
                     .zip(lanes_out.into_remainder().chunks_exact_mut(no))
                 {
-                    add(self.leaf(t, row), row_out, column);
+                    let payload = if mirrored {
+                        self.leaf_eval(t, row)
+                    } else {
+                        self.leaf(t, row)
+                    };
+                    add(payload, row_out, column);
                 }
             }
         }
     }
 
-    /// Leaf payload index per tree for each row (`n_rows × n_trees`), for `apply`.
-    pub fn leaves(&self, rows_f32: &[f32]) -> Vec<u32> {
-        let nf = self.n_features.max(1);
-        rows_f32
-            .chunks_exact(nf)
-            .flat_map(|row| (0..self.roots.len()).map(move |t| self.leaf(t, row) as u32))
+    /// scikit-learn's `apply`: per row, the index (within its tree) of the leaf each tree
+    /// sends it to, `n_rows × n_trees`.
+    pub fn leaf_indices(&self, rows_f32: &[f32]) -> Vec<f64> {
+        let (rows, nf) = self.eval_rows(rows_f32);
+        rows.chunks_exact(nf)
+            .flat_map(|row| {
+                (0..self.roots.len()).map(move |t| {
+                    let root = self.roots.get(t).map_or(0, |&r| r as usize);
+                    (self.leaf_node(t, row) - root) as f64
+                })
+            })
             .collect()
     }
 }

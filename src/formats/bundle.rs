@@ -20,8 +20,9 @@ use crate::error::{Error, ErrorCode, Result};
 
 pub const MAGIC: &[u8; 8] = b"WPBUNDLE";
 /// Bumped whenever the payload's serde shape changes incompatibly. 2: histogram-boosting
-/// split rules, category sets and output transforms (LightGBM).
-pub const FORMAT_VERSION: u16 = 2;
+/// split rules, category sets and output transforms (LightGBM). 3: per-node missing-value
+/// directions and input rules for scikit-learn trees, AdaBoost, multi-output trees.
+pub const FORMAT_VERSION: u16 = 3;
 const HEADER_LEN: usize = 16;
 
 /// Serialize a model into a bundle.

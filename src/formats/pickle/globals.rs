@@ -91,6 +91,10 @@ pub enum Class {
     /// `xgboost.core.Booster`: its state carries the model as UBJSON bytes.
     XgbBooster,
     IsolationForest,
+    AdaBoostClassifier,
+    AdaBoostRegressor,
+    BaggingClassifier,
+    BaggingRegressor,
 }
 
 /// Linear models that share `coef_`/`intercept_` and differ only in what follows the scores.
@@ -242,6 +246,26 @@ const CLASSES: &[(&str, &str, Class)] = &[
         "sklearn.ensemble._iforest",
         "IsolationForest",
         Class::IsolationForest,
+    ),
+    (
+        "sklearn.ensemble._weight_boosting",
+        "AdaBoostClassifier",
+        Class::AdaBoostClassifier,
+    ),
+    (
+        "sklearn.ensemble._weight_boosting",
+        "AdaBoostRegressor",
+        Class::AdaBoostRegressor,
+    ),
+    (
+        "sklearn.ensemble._bagging",
+        "BaggingClassifier",
+        Class::BaggingClassifier,
+    ),
+    (
+        "sklearn.ensemble._bagging",
+        "BaggingRegressor",
+        Class::BaggingRegressor,
     ),
     (
         "sklearn.linear_model._ridge",

@@ -524,6 +524,14 @@ impl NdArray {
 }
 
 impl NdArray {
+    /// Whether a structured array has a field `name` (record layouts grow between versions).
+    pub fn has_field(&self, name: &str) -> bool {
+        self.dtype
+            .fields
+            .as_ref()
+            .is_some_and(|fields| fields.iter().any(|f| f.name == name))
+    }
+
     /// Raw bytes of field `name` of every record of a 1-D structured array (storage order).
     fn field_bytes<'b>(
         &'b self,

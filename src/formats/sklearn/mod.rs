@@ -68,7 +68,7 @@ pub fn lower(doc: &Document, ctx: &ImportContext) -> Result<Model> {
         return xgboost::lower(&attrs, class, ctx);
     }
     let estimator = lower_estimator(&attrs, class, ctx)?;
-    let (feature_names, from_source) = attrs.feature_names(model_n_features(&estimator))?;
+    let (feature_names, from_source) = attrs.feature_names(estimator.n_features())?;
     let metadata = metadata(
         &attrs,
         class,
@@ -131,6 +131,12 @@ fn lower_estimator(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<E
             Estimator::HistBoosted(hist::lower(attrs, class, ctx)?)
         }
         Class::IsolationForest => Estimator::IsolationForest(trees::isolation(attrs, ctx)?),
+        Class::AdaBoostClassifier | Class::AdaBoostRegressor => {
+            Estimator::AdaBoost(trees::adaboost(attrs, class, ctx)?)
+        }
+        Class::BaggingClassifier | Class::BaggingRegressor => {
+            Estimator::AveragedTrees(trees::bagging(attrs, class, ctx)?)
+        }
         other => {
             return Err(Error::unsupported_class(format!(
                 "a {} cannot be used as a model on its own",
@@ -138,17 +144,6 @@ fn lower_estimator(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<E
             )))
         }
     })
-}
-
-fn model_n_features(estimator: &Estimator) -> usize {
-    match estimator {
-        Estimator::LinearRegressor(m) => m.scores.n_features(),
-        Estimator::LinearClassifier(m) => m.scores.n_features(),
-        Estimator::AveragedTrees(m) => m.trees.n_features(),
-        Estimator::BoostedTrees(m) => m.trees.n_features(),
-        Estimator::HistBoosted(m) => m.n_features,
-        Estimator::IsolationForest(m) => m.trees.n_features(),
-    }
 }
 
 /// The Booster of a LightGBM/XGBoost scikit-learn wrapper (its `_Booster`), or the pickled

@@ -3,7 +3,7 @@
 //! estimator, so nothing nests (a bundle can never encode unbounded recursion).
 
 use super::attrs::Attrs;
-use super::{lower_estimator, metadata, model_n_features, ImportContext};
+use super::{lower_estimator, metadata, ImportContext};
 use crate::core::transform::Transform;
 use crate::core::Model;
 use crate::error::{Error, ErrorCode, Result};
@@ -75,7 +75,7 @@ pub fn lower(attrs: &Attrs, ctx: &ImportContext) -> Result<Model> {
     names.push(class.name());
     let n_features = preprocess
         .first()
-        .map_or(model_n_features(&estimator), Transform::n_features);
+        .map_or(estimator.n_features(), Transform::n_features);
     // Pipeline.feature_names_in_ is the first step's.
     let (feature_names, from_source) = first_attrs
         .as_ref()

@@ -7,8 +7,11 @@
 
 use super::attrs::Attrs;
 use super::ImportContext;
+use crate::core::input::InputRule;
 use crate::core::model::ClassLabels;
-use crate::core::tree_models::{AveragedTrees, BoostLink, BoostedTrees, IsolationForest};
+use crate::core::tree_models::{
+    AdaBoost, AdaBoostRule, AveragedTrees, BoostLink, BoostedTrees, IsolationForest,
+};
 use crate::core::trees::{EnsembleBuilder, Node};
 use crate::error::{Error, ErrorCode, Result};
 use crate::formats::pickle::globals::{Class, LossKind};
@@ -22,7 +25,11 @@ struct SkTree {
     threshold: Vec<f64>,
     /// `node_count × n_outputs × max_classes`, C order.
     values: Vec<f64>,
+    /// `max_classes` (1 for regression).
     value_width: usize,
+    n_outputs: usize,
+    /// `missing_go_to_left` per node (scikit-learn ≥ 1.3), empty before.
+    missing_left: Vec<i64>,
 }
 
 fn read_tree(owner: &Attrs, n_features: usize) -> Result<SkTree> {
@@ -35,6 +42,11 @@ fn read_tree(owner: &Attrs, n_features: usize) -> Result<SkTree> {
     let right = nodes.field_i64("right_child").map_err(ctx)?;
     let feature = nodes.field_i64("feature").map_err(ctx)?;
     let threshold = nodes.field_f64("threshold").map_err(ctx)?;
+    let missing_left = if nodes.has_field("missing_go_to_left") {
+        nodes.field_i64("missing_go_to_left").map_err(ctx)?
+    } else {
+        Vec::new()
+    };
     let values_array = attrs.array("values").map_err(ctx)?;
     let (n_outputs, width) = match values_array.shape.as_slice() {
         [n, o, w] if *n == node_count => (*o, *w),
@@ -44,15 +56,6 @@ fn read_tree(owner: &Attrs, n_features: usize) -> Result<SkTree> {
             ))))
         }
     };
-    if n_outputs != 1 {
-        return Err(Error::new(
-            ErrorCode::UnsupportedVersion,
-            format!(
-                "{}: multi-output trees ({n_outputs} outputs) are not supported yet",
-                owner.class_name()
-            ),
-        ));
-    }
     if let Value::Object { args, .. } = tree {
         if let Some(Value::Int(declared)) = args.first().map(|id| attrs.arena().get(*id)) {
             if usize::try_from(*declared).ok() != Some(n_features) {
@@ -70,6 +73,8 @@ fn read_tree(owner: &Attrs, n_features: usize) -> Result<SkTree> {
         threshold,
         values,
         value_width: width,
+        n_outputs,
+        missing_left,
     })
 }
 
@@ -86,6 +91,18 @@ fn push_tree(
     ctx: &ImportContext,
     payload: impl Fn(usize, &[f64]) -> Vec<f64>,
 ) -> Result<()> {
+    push_tree_nan(builder, tree, column, ctx, false, payload)
+}
+
+/// [`push_tree`] that also keeps the learned missing-value directions when the model takes NaN.
+fn push_tree_nan(
+    builder: &mut EnsembleBuilder,
+    tree: &SkTree,
+    column: u32,
+    ctx: &ImportContext,
+    takes_nan: bool,
+    payload: impl Fn(usize, &[f64]) -> Vec<f64>,
+) -> Result<()> {
     let limits = ctx.limits;
     limits.check("number of trees", limits.max_trees, builder.n_trees() + 1)?;
     limits.check(
@@ -94,11 +111,13 @@ fn push_tree(
         builder.n_nodes().saturating_add(tree.left.len()),
     )?;
     let mut nodes = Vec::with_capacity(tree.left.len());
+    let mut nan_left = Vec::new();
     for (i, (&l, &r)) in tree.left.iter().zip(&tree.right).enumerate() {
         if l == -1 {
+            let row_len = tree.n_outputs * tree.value_width;
             let row = tree
                 .values
-                .get(i * tree.value_width..(i + 1) * tree.value_width)
+                .get(i * row_len..(i + 1) * row_len)
                 .ok_or_else(|| Error::invalid_model(format!("node {i}: no value row")))?;
             nodes.push(Node::leaf(builder.push_leaf_values(&payload(i, row))?));
         } else {
@@ -110,9 +129,32 @@ fn push_tree(
                 index(l, "left child", i)?,
                 index(r, "right child", i)?,
             ));
+            if takes_nan && tree.missing_left.get(i).is_some_and(|&m| m != 0) {
+                nan_left.push(index(i as i64, "node", i)?);
+            }
         }
     }
-    builder.push_tree(nodes, column)
+    builder.push_tree_with_missing(nodes, column, &nan_left)
+}
+
+/// Whether scikit-learn accepts NaN in `predict` for this tree model — checked against the
+/// real library in `tests/fixtures/gen/gen.py` (`nan_row`): single trees from 1.3 with the
+/// best splitter (1.6: also random), forests from 1.4 (extra trees 1.6); never the
+/// absolute-error criterion before 1.6; never before 1.3 (no stored directions).
+fn accepts_nan(attrs: &Attrs, forest: bool, record_has_directions: bool) -> Result<bool> {
+    if !record_has_directions || !attrs.at_least(1, 3) {
+        return Ok(false);
+    }
+    if attrs.at_least(1, 6) {
+        return Ok(true);
+    }
+    let criterion = attrs.opt_str("criterion")?.unwrap_or("");
+    if criterion == "absolute_error" {
+        return Ok(false);
+    }
+    let class = attrs.class_name();
+    let random = class.contains("ExtraTree") || attrs.opt_str("splitter")? == Some("random");
+    Ok(!random && (!forest || attrs.at_least(1, 4)))
 }
 
 fn n_features(attrs: &Attrs, ctx: &ImportContext) -> Result<usize> {
@@ -141,19 +183,17 @@ pub fn averaged(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<Aver
     } else {
         None
     };
-    let n_classes = classes.as_ref().map_or(1, ClassLabels::len);
-    // Up to 1.3 classifier leaves hold weighted counts, which predict_proba normalises per tree.
-    let normalise = is_classifier && !attrs.at_least(1, 4);
-    let payload = |row: &[f64]| -> Vec<f64> {
-        let mut p: Vec<f64> = row.iter().take(n_classes).copied().collect();
-        if normalise {
-            let sum: f64 = p.iter().sum();
-            let normalizer = if sum == 0.0 { 1.0 } else { sum };
-            p.iter_mut().for_each(|v| *v /= normalizer);
-        }
-        p
+    let n_outputs = if is_classifier {
+        1
+    } else {
+        usize::try_from(attrs.int("n_outputs_")?)
+            .ok()
+            .filter(|&n| n >= 1 && n <= ctx.limits.max_classes)
+            .ok_or_else(|| Error::invalid_model("n_outputs_ is out of range"))?
     };
-    let mut builder = EnsembleBuilder::new(nf, n_classes, n_classes);
+    let width = classes.as_ref().map_or(n_outputs, ClassLabels::len);
+    let normalise = is_classifier && !attrs.at_least(1, 4);
+    let mut builder = EnsembleBuilder::new(nf, width, width);
     let single = matches!(
         class,
         Class::DecisionTreeClassifier
@@ -162,6 +202,8 @@ pub fn averaged(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<Aver
             | Class::ExtraTreeRegressor
     );
     let mut count = 0usize;
+    let takes_nan = accepts_nan(attrs, !single, true)?;
+    let mut every_tree_has_directions = true;
     let expected = if is_classifier {
         TREE_CLASSIFIERS
     } else {
@@ -169,13 +211,11 @@ pub fn averaged(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<Aver
     };
     let mut add = |tree_attrs: &Attrs| -> Result<()> {
         let tree = read_tree(tree_attrs, nf)?;
-        if tree.value_width < n_classes {
-            return Err(Error::invalid_model(format!(
-                "tree has {} class columns but the model has {n_classes} classes",
-                tree.value_width
-            )));
-        }
-        push_tree(&mut builder, &tree, 0, ctx, |_, row| payload(row))
+        check_tree_shape(&tree, attrs, is_classifier, width)?;
+        every_tree_has_directions &= !tree.missing_left.is_empty();
+        push_tree_nan(&mut builder, &tree, 0, ctx, takes_nan, |_, row| {
+            leaf_output(row, width, normalise)
+        })
     };
     if single {
         add(attrs)?;
@@ -194,6 +234,244 @@ pub fn averaged(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<Aver
         trees,
         classes,
         divisor: count as f64,
+        input: if takes_nan && every_tree_has_directions {
+            InputRule::FiniteF32OrNan
+        } else {
+            InputRule::FiniteF32
+        },
+        has_apply: true,
+    };
+    model.validate()?;
+    Ok(model)
+}
+
+/// A classifier tree has one output and at least `width` class columns; a regression tree
+/// has `width` outputs of one value each.
+fn check_tree_shape(tree: &SkTree, owner: &Attrs, is_classifier: bool, width: usize) -> Result<()> {
+    let fits = if is_classifier {
+        tree.n_outputs == 1 && tree.value_width >= width
+    } else {
+        tree.n_outputs == width && tree.value_width == 1
+    };
+    if fits {
+        return Ok(());
+    }
+    if is_classifier && tree.n_outputs > 1 {
+        return Err(Error::new(
+            ErrorCode::UnsupportedVersion,
+            format!(
+                "{}: multi-output classification ({} outputs) is not supported; \
+                 multi-output regression is",
+                owner.class_name(),
+                tree.n_outputs
+            ),
+        ));
+    }
+    Err(Error::invalid_model(if is_classifier {
+        format!(
+            "{}: a tree has {} class columns, the model has {width} classes",
+            owner.class_name(),
+            tree.value_width
+        )
+    } else {
+        format!(
+            "{}: a tree has {} outputs × {} values per leaf, the model needs {width} outputs",
+            owner.class_name(),
+            tree.n_outputs,
+            tree.value_width
+        )
+    }))
+}
+
+/// A leaf's output: its first `width` values — class probabilities for classifiers (up to
+/// 1.3 leaves hold weighted counts, which `predict_proba` divides by their sum), values for
+/// regressors.
+fn leaf_output(row: &[f64], width: usize, normalise: bool) -> Vec<f64> {
+    let mut p: Vec<f64> = row.iter().take(width).copied().collect();
+    if normalise {
+        let sum: f64 = p.iter().sum();
+        let normalizer = if sum == 0.0 { 1.0 } else { sum };
+        p.iter_mut().for_each(|v| *v /= normalizer);
+    }
+    p
+}
+
+/// Map a tree's feature indices (into the subset `used` it was fitted on) back to columns of X.
+fn remap_features(tree: &mut SkTree, used: &[i64]) -> Result<()> {
+    for f in tree.feature.iter_mut().filter(|f| **f >= 0) {
+        *f = usize::try_from(*f)
+            .ok()
+            .and_then(|i| used.get(i).copied())
+            .ok_or_else(|| {
+                Error::invalid_model(format!("feature {f} is not in the tree's subset"))
+            })?;
+    }
+    Ok(())
+}
+
+/// The integer array `id` points to (e.g. one entry of `estimators_features_`).
+fn int_array(attrs: &Attrs, id: crate::formats::pickle::value::Id, what: &str) -> Result<Vec<i64>> {
+    match attrs.arena().get(id) {
+        Value::Array(a) => a.to_i64(attrs.arena()),
+        other => Err(Error::invalid_model(format!(
+            "{}.{what} holds a {}, expected an array",
+            attrs.class_name(),
+            other.kind()
+        ))),
+    }
+}
+
+/// `BaggingClassifier` / `BaggingRegressor` over decision or extra trees: an average like a
+/// forest's, but each tree sees its own feature subset (`estimators_features_`), a
+/// classifier's tree may have seen only some classes (its `classes_` index the ensemble's), and
+/// scikit-learn divides by `n_estimators`.
+pub fn bagging(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<AveragedTrees> {
+    let nf = n_features(attrs, ctx)?;
+    let is_classifier = class == Class::BaggingClassifier;
+    let classes = if is_classifier {
+        Some(attrs.classes(ctx.limits.max_classes)?)
+    } else {
+        None
+    };
+    let width = classes.as_ref().map_or(1, ClassLabels::len);
+    let estimators = attrs.items("estimators_")?;
+    let features = attrs.items("estimators_features_")?;
+    if features.len() != estimators.len() || estimators.is_empty() {
+        return Err(Error::invalid_model(
+            "Bagging: estimators_ and estimators_features_ disagree in length, or are empty",
+        ));
+    }
+    let expected = if is_classifier {
+        TREE_CLASSIFIERS
+    } else {
+        TREE_REGRESSORS
+    };
+    let mut builder = EnsembleBuilder::new(nf, width, width);
+    let mut input = InputRule::FiniteF32OrNan;
+    for (t, (&tree_id, &features_id)) in estimators.iter().zip(&features).enumerate() {
+        let at = |e: Error| e.context(format!("{}.estimators_[{t}]", attrs.class_name()));
+        let (_, tree_attrs) = attrs
+            .nested(attrs.arena().get(tree_id), expected, "estimators_")
+            .map_err(|e| {
+                at(Error::new(
+                    ErrorCode::UnsupportedClass,
+                    format!(
+                        "only decision and extra trees are supported as the base estimator: {e}"
+                    ),
+                ))
+            })?;
+        let used = int_array(attrs, features_id, "estimators_features_").map_err(at)?;
+        let mut tree = read_tree(&tree_attrs, used.len()).map_err(at)?;
+        remap_features(&mut tree, &used).map_err(at)?;
+        let takes_nan = accepts_nan(&tree_attrs, false, !tree.missing_left.is_empty())?;
+        if !takes_nan {
+            input = InputRule::FiniteF32;
+        }
+        let normalise = is_classifier && !tree_attrs.at_least(1, 4);
+        // The tree's classes_ are indices into the ensemble's classes (bagging fits on the
+        // encoded target); a bootstrap sample may have missed some.
+        let slots: Vec<usize> = if is_classifier {
+            let own = tree_attrs.f64_array("classes_").map_err(at)?.values;
+            own.iter()
+                .map(|&c| {
+                    Some(c)
+                        .filter(|c| c.fract() == 0.0 && *c >= 0.0 && (*c as usize) < width)
+                        .map(|c| c as usize)
+                        .ok_or_else(|| {
+                            at(Error::invalid_model(format!(
+                                "tree class {c} is not a class index"
+                            )))
+                        })
+                })
+                .collect::<Result<_>>()?
+        } else {
+            vec![0]
+        };
+        check_tree_shape(&tree, &tree_attrs, is_classifier, slots.len()).map_err(at)?;
+        push_tree_nan(&mut builder, &tree, 0, ctx, takes_nan, |_, row| {
+            let own = leaf_output(row, slots.len(), normalise);
+            let mut full = vec![0.0; width];
+            for (&slot, v) in slots.iter().zip(own) {
+                if let Some(f) = full.get_mut(slot) {
+                    *f = v;
+                }
+            }
+            full
+        })
+        .map_err(at)?;
+    }
+    let divisor = attrs.int("n_estimators")? as f64;
+    let model = AveragedTrees {
+        trees: builder
+            .finish()
+            .map_err(|e| e.context(attrs.class_name()))?,
+        classes,
+        divisor,
+        input,
+        has_apply: false,
+    };
+    model.validate()?;
+    Ok(model)
+}
+
+/// `AdaBoostClassifier` (SAMME, and SAMME.R up to 1.5) / `AdaBoostRegressor` over decision or
+/// extra trees.
+pub fn adaboost(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<AdaBoost> {
+    let nf = n_features(attrs, ctx)?;
+    let is_classifier = class == Class::AdaBoostClassifier;
+    let classes = if is_classifier {
+        Some(attrs.classes(ctx.limits.max_classes)?)
+    } else {
+        None
+    };
+    let width = classes.as_ref().map_or(1, ClassLabels::len);
+    let rule = match (is_classifier, attrs.opt_str("algorithm")?) {
+        (false, _) => AdaBoostRule::WeightedMedian,
+        (true, Some("SAMME.R")) => AdaBoostRule::SammeR,
+        (true, _) => AdaBoostRule::Samme,
+    };
+    let weights = attrs.f64_array("estimator_weights_")?.values;
+    let expected = if is_classifier {
+        TREE_CLASSIFIERS
+    } else {
+        TREE_REGRESSORS
+    };
+    let estimators = attrs.items("estimators_")?;
+    let n_outputs = estimators
+        .len()
+        .checked_mul(width)
+        .ok_or_else(|| Error::limit("too many AdaBoost outputs"))?;
+    let mut builder = EnsembleBuilder::new(nf, width, n_outputs);
+    for (t, &tree_id) in estimators.iter().enumerate() {
+        let at = |e: Error| e.context(format!("{}.estimators_[{t}]", attrs.class_name()));
+        let (_, tree_attrs) = attrs
+            .nested(attrs.arena().get(tree_id), expected, "estimators_")
+            .map_err(|e| {
+                at(Error::new(
+                    ErrorCode::UnsupportedClass,
+                    format!(
+                        "only decision and extra trees are supported as the base estimator: {e}"
+                    ),
+                ))
+            })?;
+        let tree = read_tree(&tree_attrs, nf).map_err(at)?;
+        check_tree_shape(&tree, &tree_attrs, is_classifier, width).map_err(at)?;
+        // SAMME votes with the tree's predict (argmax of its raw leaf values); SAMME.R uses its
+        // predict_proba.
+        let normalise = rule == AdaBoostRule::SammeR && !tree_attrs.at_least(1, 4);
+        let column = u32::try_from(t * width).map_err(|_| Error::limit("too many trees"))?;
+        push_tree(&mut builder, &tree, column, ctx, |_, row| {
+            leaf_output(row, width, normalise)
+        })
+        .map_err(at)?;
+    }
+    let model = AdaBoost {
+        trees: builder
+            .finish()
+            .map_err(|e| e.context(attrs.class_name()))?,
+        rule,
+        weights,
+        classes,
     };
     model.validate()?;
     Ok(model)
@@ -447,6 +725,9 @@ pub fn isolation(attrs: &Attrs, ctx: &ImportContext) -> Result<IsolationForest> 
             ))),
         }
     };
+    // scikit-learn ≥ 1.6 validates IsolationForest input with ensure_all_finite=False: NaN
+    // follows the learned directions and ±infinity compares as it is.
+    let takes_anything = attrs.at_least(1, 6);
     let mut builder = EnsembleBuilder::new(nf, 1, 1);
     for (t, &tree_id) in estimators.iter().enumerate() {
         let at = |e: Error| e.context(format!("IsolationForest.estimators_[{t}]"));
@@ -466,16 +747,7 @@ pub fn isolation(attrs: &Attrs, ctx: &ImportContext) -> Result<IsolationForest> 
         let mut tree = read_tree(&tree_attrs, n_sub).map_err(at)?;
         if subsample {
             // The tree was fitted on X[:, used]: map its feature indices back to columns of X.
-            for f in tree.feature.iter_mut().filter(|f| **f >= 0) {
-                *f = usize::try_from(*f)
-                    .ok()
-                    .and_then(|i| used.get(i).copied())
-                    .ok_or_else(|| {
-                        at(Error::invalid_model(format!(
-                            "feature {f} is not in the tree's subset"
-                        )))
-                    })?;
-            }
+            remap_features(&mut tree, &used).map_err(at)?;
         }
         let path =
             numbers(*paths.get(t).unwrap_or(&tree_id), "_decision_path_lengths").map_err(at)?;
@@ -492,7 +764,7 @@ pub fn isolation(attrs: &Attrs, ctx: &ImportContext) -> Result<IsolationForest> 
                 tree.left.len()
             ))));
         }
-        push_tree(&mut builder, &tree, 0, ctx, |node, _| {
+        push_tree_nan(&mut builder, &tree, 0, ctx, takes_anything, |node, _| {
             let p = path.get(node).copied().unwrap_or(f64::NAN);
             let a = average.get(node).copied().unwrap_or(f64::NAN);
             vec![p + a - 1.0]
@@ -504,6 +776,11 @@ pub fn isolation(attrs: &Attrs, ctx: &ImportContext) -> Result<IsolationForest> 
         trees,
         denominator: estimators.len() as f64 * average_path_length(max_samples as f64),
         offset: attrs.float("offset_")?,
+        input: if takes_anything {
+            InputRule::Anything
+        } else {
+            InputRule::FiniteF32
+        },
     };
     model.validate()?;
     Ok(model)
