@@ -377,6 +377,11 @@ pub enum SplitRule {
     /// Left when `v` is a non-negative integer category (truncated, as C++ `(int)v`) in the set
     /// `category_sets[threshold]`; NaN, negative and unknown categories go right (LightGBM).
     Categorical,
+    /// XGBoost's categorical split: NaN goes the `missing_left` way; a float32 category in
+    /// `[0, 2^24)` whose (truncated) code is in `category_sets[threshold]` goes right;
+    /// everything else — not in the set, negative, too large — goes left
+    /// (`common::Decision` in XGBoost's `categorical.h`).
+    XgbCategorical,
 }
 
 /// LightGBM's `kZeroThreshold` (`1e-35f`, compared in double).
@@ -432,6 +437,21 @@ fn rule_goes_left(
                 v <= threshold
             }
         }
+        SplitRule::XgbCategorical => {
+            if v.is_nan() {
+                return missing_left;
+            }
+            let category = v as f32;
+            if !(0.0..16_777_216.0).contains(&category) {
+                return true;
+            }
+            let category = category as u32;
+            let set = category_sets
+                .get(threshold as usize)
+                .map_or(&[][..], Vec::as_slice);
+            set.get((category / 32) as usize)
+                .is_none_or(|word| (word >> (category % 32)) & 1 == 0)
+        }
         SplitRule::Categorical => {
             // `as i32` saturates where C++'s cast is undefined; both out-of-range ends miss
             // every set (negative → right, huge → beyond the bitset → right).
@@ -451,12 +471,13 @@ fn rule_goes_left(
 
 /// Low bits of [`FastNode::packed`]: the feature; then 3 bits of rule and the missing-left bit.
 const FEATURE_MASK: u32 = (1 << 28) - 1;
-const RULES: [SplitRule; 5] = [
+const RULES: [SplitRule; 6] = [
     SplitRule::NanMissing,
     SplitRule::NanAsZero,
     SplitRule::ZeroMissing,
     SplitRule::Categorical,
     SplitRule::F32Less,
+    SplitRule::XgbCategorical,
 ];
 
 /// A 16-byte evaluation node: children adjacent (`right = left + 1`); a leaf points at itself
@@ -604,6 +625,9 @@ pub struct HistBoosted {
     /// XGBoost semantics: margins start at the float32 baseline and add each leaf in float32
     /// (splits use [`SplitRule::F32Less`]); infinite input is refused, as XGBoost refuses it.
     pub xgboost_f32: bool,
+    /// XGBoost `gblinear` (no trees): float32 weights `w[feature·K + group]`, then the K biases;
+    /// the margin is `bias + baseline + Σ x·w` over the present (non-NaN) features, in float32.
+    pub linear_weights: Vec<f64>,
     /// Derived by [`HistBoosted::build_eval`]; not part of the bundle.
     #[serde(skip)]
     pub eval: HistEval,
@@ -616,6 +640,21 @@ impl HistBoosted {
 
     pub fn validate(&self) -> Result<()> {
         let k = self.baseline.len();
+        if !self.linear_weights.is_empty() {
+            let expected = (self.n_features + 1).checked_mul(k);
+            if expected != Some(self.linear_weights.len())
+                || !self.roots.is_empty()
+                || !self.xgboost_f32
+                || self.linear_weights.iter().any(|w| !w.is_finite())
+            {
+                return Err(Error::invalid_model(format!(
+                    "linear booster has {} weights for {} features and {k} outputs",
+                    self.linear_weights.len(),
+                    self.n_features
+                )));
+            }
+            return check_link(self.classes.as_ref(), self.link, k);
+        }
         if k == 0 || self.roots.is_empty() || self.columns.len() != self.roots.len() {
             return Err(Error::invalid_model(
                 "histogram boosting model has no trees or no baseline",
@@ -663,7 +702,7 @@ impl HistBoosted {
                 if n.threshold.is_nan() {
                     return Err(bad("threshold is NaN".into()));
                 }
-                if n.rule == SplitRule::Categorical
+                if matches!(n.rule, SplitRule::Categorical | SplitRule::XgbCategorical)
                     && !(n.threshold >= 0.0
                         && n.threshold.fract() == 0.0
                         && (n.threshold as usize) < self.category_sets.len())
@@ -707,6 +746,9 @@ impl HistBoosted {
             .flat_map(|_| self.baseline.iter().copied())
             .collect();
         let data = x.data();
+        if !self.linear_weights.is_empty() {
+            self.add_linear(data, nf, k, &mut out);
+        }
         let eval = &self.eval;
         let sets = &self.category_sets;
         let step = |i: usize, row: &[f64]| -> usize {
@@ -785,6 +827,24 @@ impl HistBoosted {
             out.iter_mut().for_each(|v| *v /= self.raw_divisor);
         }
         out
+    }
+
+    /// XGBoost gblinear's `Pred`: per group, `psum = bias + base`, then `psum += x·w` in float32
+    /// for each present feature in order.
+    fn add_linear(&self, data: &[f64], nf: usize, k: usize, out: &mut [f64]) {
+        let w = &self.linear_weights;
+        for (row, row_out) in data.chunks_exact(nf).zip(out.chunks_exact_mut(k)) {
+            for (g, o) in row_out.iter_mut().enumerate() {
+                let bias = w.get(nf * k + g).copied().unwrap_or(0.0) as f32;
+                let mut psum = bias + *o as f32;
+                for (f, &x) in row.iter().enumerate() {
+                    if !x.is_nan() {
+                        psum += x as f32 * w.get(f * k + g).copied().unwrap_or(0.0) as f32;
+                    }
+                }
+                *o = f64::from(psum);
+            }
+        }
     }
 
     /// The boosting view used for probabilities and labels (same links as gradient boosting).

@@ -252,6 +252,22 @@ pub fn parse_json<'a>(bytes: &'a [u8], limits: &LoadLimits) -> Result<Doc<'a>> {
                 pos += 4;
                 Doc::Null
             }
+            // XGBoost's JSON writer emits these non-standard literals (e.g. the NaN
+            // split condition of a categorical node in 1.x).
+            Some(b'N') if text.get(pos..pos + 3) == Some("NaN") => {
+                pos += 3;
+                Doc::Num("NaN")
+            }
+            Some(b'I' | b'-')
+                if text
+                    .get(pos..)
+                    .is_some_and(|t| t.starts_with("Infinity") || t.starts_with("-Infinity")) =>
+            {
+                let len = if b.get(pos) == Some(&b'-') { 9 } else { 8 };
+                let lexeme = text.get(pos..pos + len).unwrap_or("");
+                pos += len;
+                Doc::Num(lexeme)
+            }
             Some(c) if *c == b'-' || c.is_ascii_digit() => {
                 let start = pos;
                 pos += 1;

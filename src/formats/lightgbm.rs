@@ -440,6 +440,7 @@ pub fn parse(
             1.0
         },
         xgboost_f32: false,
+        linear_weights: Vec::new(),
         eval: Default::default(),
     };
     let mut model = model;

@@ -188,16 +188,38 @@ pub fn lower(root: &Doc, limits: &LoadLimits) -> Result<BoosterImport> {
         .collect();
 
     let booster = field(learner, "gradient_booster", "learner")?;
-    match booster.get("name").and_then(Doc::as_str) {
-        Some("gbtree") => {}
+    // gbtree: trees; dart: the same trees inside `gbtree`, each scaled by its `weight_drop` at
+    // prediction; gblinear: one weight per feature and group plus a bias, no trees.
+    let (model, drop_weights) = match booster.get("name").and_then(Doc::as_str) {
+        Some("gbtree") => (field(booster, "model", "gradient_booster")?, None),
+        Some("dart") => (
+            field(field(booster, "gbtree", "dart")?, "model", "gbtree")?,
+            Some(field(booster, "weight_drop", "dart")?.f32s("weight_drop")?),
+        ),
+        Some("gblinear") => {
+            let weights =
+                field(field(booster, "model", "gblinear")?, "weights", "model")?.f32s("weights")?;
+            return finish(
+                learner,
+                n_features,
+                (Vec::new(), Vec::new(), Vec::new(), Vec::new()),
+                weights.into_iter().map(f64::from).collect(),
+                Parts {
+                    baseline,
+                    objective,
+                    n_groups,
+                    version,
+                    objective_name,
+                },
+            );
+        }
         Some(other) => {
             return Err(unsupported(format!(
-                "booster `{other}` is not supported yet (gbtree is)"
+                "booster `{other}` is not supported (gbtree, dart and gblinear are)"
             )))
         }
         None => return Err(bad("gradient_booster has no name")),
-    }
-    let model = field(booster, "model", "gradient_booster")?;
+    };
     let trees = match field(model, "trees", "model")? {
         Doc::Arr(trees) => trees,
         other => return Err(bad(format!("trees is a {}", other.kind()))),
@@ -247,10 +269,19 @@ pub fn lower(root: &Doc, limits: &LoadLimits) -> Result<BoosterImport> {
         None => trees.len(),
     }
     .min(trees.len());
+    if let Some(w) = &drop_weights {
+        if w.len() < used {
+            return Err(invalid(format!(
+                "{} dart weights for {used} trees",
+                w.len()
+            )));
+        }
+    }
 
     let mut nodes: Vec<HistNode> = Vec::new();
     let mut roots = Vec::with_capacity(used);
     let mut columns = Vec::with_capacity(used);
+    let mut category_sets: Vec<Vec<u32>> = Vec::new();
     for (t, tree) in trees.iter().take(used).enumerate() {
         let at = |what: String| invalid(format!("tree {t}: {what}"));
         let group = tree_info.get(t).copied().unwrap_or(-1);
@@ -280,13 +311,17 @@ pub fn lower(root: &Doc, limits: &LoadLimits) -> Result<BoosterImport> {
                 "node arrays have different lengths ({n} left children)"
             )));
         }
-        if let Some(split_type) = tree.get("split_type") {
-            if split_type.ints("split_type")?.iter().any(|&s| s != 0) {
-                return Err(unsupported(format!(
-                    "tree {t} has categorical splits, which are not supported yet"
-                )));
-            }
-        }
+        let split_type = match tree.get("split_type") {
+            Some(d) => d.ints("split_type")?,
+            None => Vec::new(),
+        };
+        // Categorical node → index of its set in `category_sets`.
+        let categorical = read_category_sets(tree, n, &mut category_sets, limits)
+            .map_err(|e| e.context(format!("XGBoost tree {t}")))?;
+        let drop_weight = drop_weights
+            .as_ref()
+            .and_then(|w| w.get(t).copied())
+            .unwrap_or(1.0);
         limits.check(
             "number of tree nodes",
             limits.max_nodes,
@@ -311,6 +346,15 @@ pub fn lower(root: &Doc, limits: &LoadLimits) -> Result<BoosterImport> {
             let value = f64::from(cond.get(i).copied().unwrap_or(f32::NAN));
             let l = left.get(i).copied().unwrap_or(-1);
             if l == -1 {
+                // Dart scales each tree's output by its weight, in float32. The scikit-learn
+                // wrapper predicts in place, where a tree's output is recovered as
+                // `(base + leaf) - base` before the scaling (`Dart::InplacePredict`).
+                let value = if drop_weights.is_some() {
+                    let base = baseline.get(column).copied().unwrap_or(0.0) as f32;
+                    f64::from(((base + value as f32) - base) * drop_weight)
+                } else {
+                    value
+                };
                 nodes.push(HistNode {
                     feature: 0,
                     threshold: 0.0,
@@ -323,6 +367,17 @@ pub fn lower(root: &Doc, limits: &LoadLimits) -> Result<BoosterImport> {
                 });
                 continue;
             }
+            let is_categorical = split_type.get(i).copied().unwrap_or(0) != 0;
+            let set = if is_categorical {
+                Some(
+                    categorical
+                        .get(&i)
+                        .copied()
+                        .ok_or_else(|| at(format!("categorical node {i} has no category set")))?,
+                )
+            } else {
+                None
+            };
             let r = right.get(i).copied().unwrap_or(-1);
             let child = |c: i64| {
                 usize::try_from(c).map_err(|_| at(format!("node {i}: child {c} is out of range")))
@@ -332,12 +387,16 @@ pub fn lower(root: &Doc, limits: &LoadLimits) -> Result<BoosterImport> {
             nodes.push(HistNode {
                 feature: u32::try_from(f)
                     .map_err(|_| at(format!("node {i}: feature {f} is out of range")))?,
-                threshold: value,
+                threshold: set.map_or(value, |s| s as f64),
                 left: position(next)?,
                 right: position(next + 1)?,
                 missing_left: default_left.get(i).copied().unwrap_or(0) != 0,
                 leaf: false,
-                rule: SplitRule::F32Less,
+                rule: if set.is_some() {
+                    SplitRule::XgbCategorical
+                } else {
+                    SplitRule::F32Less
+                },
                 value: 0.0,
             });
             next += 2;
@@ -346,6 +405,47 @@ pub fn lower(root: &Doc, limits: &LoadLimits) -> Result<BoosterImport> {
         }
     }
 
+    finish(
+        learner,
+        n_features,
+        (nodes, roots, columns, category_sets),
+        Vec::new(),
+        Parts {
+            baseline,
+            objective,
+            n_groups,
+            version,
+            objective_name,
+        },
+    )
+}
+
+/// What [`finish`] needs besides the trees.
+struct Parts {
+    baseline: Vec<f64>,
+    objective: Objective,
+    n_groups: usize,
+    version: String,
+    objective_name: String,
+}
+
+type Trees = (Vec<HistNode>, Vec<u32>, Vec<u32>, Vec<Vec<u32>>);
+
+/// Assemble the model: trees (or gblinear weights), feature names, classes.
+fn finish(
+    learner: &Doc,
+    n_features: usize,
+    (nodes, roots, columns, category_sets): Trees,
+    linear_weights: Vec<f64>,
+    parts: Parts,
+) -> Result<BoosterImport> {
+    let Parts {
+        baseline,
+        objective,
+        n_groups,
+        version,
+        objective_name,
+    } = parts;
     let names: Vec<String> = match learner.get("feature_names") {
         Some(Doc::Arr(items)) if items.len() == n_features => items
             .iter()
@@ -372,9 +472,10 @@ pub fn lower(root: &Doc, limits: &LoadLimits) -> Result<BoosterImport> {
         classes,
         link: objective.link,
         output: objective.output,
-        category_sets: Vec::new(),
+        category_sets,
         raw_divisor: 1.0,
         xgboost_f32: true,
+        linear_weights,
         eval: Default::default(),
     };
     let mut model = model;
@@ -387,4 +488,63 @@ pub fn lower(root: &Doc, limits: &LoadLimits) -> Result<BoosterImport> {
         library_version: version,
         objective: objective_name,
     })
+}
+
+/// A tree's categorical splits (`categories_nodes` with their `categories` segments) as
+/// bitsets appended to `sets`; returns node → set index. Category values must be below 2^24
+/// (XGBoost's own limit), so a bitset is at most 2 MiB, and all count against `maxValues`.
+fn read_category_sets(
+    tree: &Doc,
+    n_nodes: usize,
+    sets: &mut Vec<Vec<u32>>,
+    limits: &LoadLimits,
+) -> Result<std::collections::HashMap<usize, usize>> {
+    let mut map = std::collections::HashMap::new();
+    let Some(nodes) = tree.get("categories_nodes") else {
+        return Ok(map);
+    };
+    let nodes = nodes.ints("categories_nodes")?;
+    if nodes.is_empty() {
+        return Ok(map);
+    }
+    let categories = field(tree, "categories", "tree")?.ints("categories")?;
+    let segments = field(tree, "categories_segments", "tree")?.ints("categories_segments")?;
+    let sizes = field(tree, "categories_sizes", "tree")?.ints("categories_sizes")?;
+    if segments.len() != nodes.len() || sizes.len() != nodes.len() {
+        return Err(invalid("category node, segment and size arrays disagree"));
+    }
+    let mut words_total = 0usize;
+    for ((&node, &start), &size) in nodes.iter().zip(&segments).zip(&sizes) {
+        let node = usize::try_from(node)
+            .ok()
+            .filter(|&n| n < n_nodes)
+            .ok_or_else(|| invalid(format!("category node {node} is out of range")))?;
+        let (start, size) = (usize::try_from(start), usize::try_from(size));
+        let values = match (start, size) {
+            (Ok(s), Ok(z)) => s.checked_add(z).and_then(|end| categories.get(s..end)),
+            _ => None,
+        }
+        .ok_or_else(|| invalid(format!("category segment of node {node} is out of range")))?;
+        let mut set: Vec<u32> = Vec::new();
+        for &c in values {
+            let c = u32::try_from(c)
+                .ok()
+                .filter(|&c| c < 1 << 24)
+                .ok_or_else(|| invalid(format!("category {c} of node {node} is out of range")))?;
+            let word = (c / 32) as usize;
+            if word >= set.len() {
+                words_total = words_total.saturating_add(word + 1 - set.len());
+                limits.check("category bitset words", limits.max_values, words_total)?;
+                set.resize(word + 1, 0);
+            }
+            if let Some(w) = set.get_mut(word) {
+                *w |= 1 << (c % 32);
+            }
+        }
+        if map.insert(node, sets.len()).is_some() {
+            return Err(invalid(format!("node {node} has two category sets")));
+        }
+        sets.push(set);
+    }
+    Ok(map)
 }

@@ -176,6 +176,7 @@ pub fn lower(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<HistBoo
         category_sets: Vec::new(),
         raw_divisor: 1.0,
         xgboost_f32: false,
+        linear_weights: Vec::new(),
         eval: Default::default(),
     };
     let mut model = model;
