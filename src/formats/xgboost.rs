@@ -368,16 +368,16 @@ pub fn lower(root: &Doc, limits: &LoadLimits) -> Result<BoosterImport> {
                 continue;
             }
             let is_categorical = split_type.get(i).copied().unwrap_or(0) != 0;
-            let set = if is_categorical {
-                Some(
-                    categorical
-                        .get(&i)
-                        .copied()
-                        .ok_or_else(|| at(format!("categorical node {i} has no category set")))?,
-                )
-            } else {
-                None
-            };
+            let set =
+                if is_categorical {
+                    Some(
+                        categorical.get(i).copied().flatten().ok_or_else(|| {
+                            at(format!("categorical node {i} has no category set"))
+                        })?,
+                    )
+                } else {
+                    None
+                };
             let r = right.get(i).copied().unwrap_or(-1);
             let child = |c: i64| {
                 usize::try_from(c).map_err(|_| at(format!("node {i}: child {c} is out of range")))
@@ -491,15 +491,15 @@ fn finish(
 }
 
 /// A tree's categorical splits (`categories_nodes` with their `categories` segments) as
-/// bitsets appended to `sets`; returns node → set index. Category values must be below 2^24
+/// bitsets appended to `sets`; returns the set index per node. Category values must be below 2^24
 /// (XGBoost's own limit), so a bitset is at most 2 MiB, and all count against `maxValues`.
 fn read_category_sets(
     tree: &Doc,
     n_nodes: usize,
     sets: &mut Vec<Vec<u32>>,
     limits: &LoadLimits,
-) -> Result<std::collections::HashMap<usize, usize>> {
-    let mut map = std::collections::HashMap::new();
+) -> Result<Vec<Option<usize>>> {
+    let mut map = vec![None; n_nodes];
     let Some(nodes) = tree.get("categories_nodes") else {
         return Ok(map);
     };
@@ -541,8 +541,9 @@ fn read_category_sets(
                 *w |= 1 << (c % 32);
             }
         }
-        if map.insert(node, sets.len()).is_some() {
-            return Err(invalid(format!("node {node} has two category sets")));
+        match map.get_mut(node) {
+            Some(slot @ None) => *slot = Some(sets.len()),
+            _ => return Err(invalid(format!("node {node} has two category sets"))),
         }
         sets.push(set);
     }

@@ -179,6 +179,13 @@ fn check_case(model: &Model, case: &Case) -> Diff {
             );
         }
     }
+    // scikit-learn's `apply`: leaf indices, exact.
+    if let Some(want) = case.numbers("apply") {
+        let leaves = model
+            .apply(flat.clone().unchecked_into(), Some(n_cols))
+            .unwrap();
+        assert_eq!(leaves.to_vec(), want, "{} apply", case.id);
+    }
     diff
 }
 
