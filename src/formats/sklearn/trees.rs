@@ -168,9 +168,55 @@ fn n_features(attrs: &Attrs, ctx: &ImportContext) -> Result<usize> {
 const TREE_CLASSIFIERS: &[Class] = &[Class::DecisionTreeClassifier, Class::ExtraTreeClassifier];
 const TREE_REGRESSORS: &[Class] = &[Class::DecisionTreeRegressor, Class::ExtraTreeRegressor];
 
+/// The tree classes an ensemble of this kind holds.
+fn tree_classes(is_classifier: bool) -> &'static [Class] {
+    if is_classifier {
+        TREE_CLASSIFIERS
+    } else {
+        TREE_REGRESSORS
+    }
+}
+
+/// What every tree-ensemble importer starts from: the feature count (checked against the
+/// limits) and, for classifiers, the labels.
+fn features_and_classes(
+    attrs: &Attrs,
+    is_classifier: bool,
+    ctx: &ImportContext,
+) -> Result<(usize, Option<ClassLabels>)> {
+    let nf = n_features(attrs, ctx)?;
+    let classes = if is_classifier {
+        Some(attrs.classes(ctx.limits.max_classes)?)
+    } else {
+        None
+    };
+    Ok((nf, classes))
+}
+
+/// Base estimator `t` of a meta-ensemble (Bagging, AdaBoost), which must be a decision or
+/// extra tree of the ensemble's kind.
+fn base_tree<'a>(
+    attrs: &Attrs<'a>,
+    id: crate::formats::pickle::value::Id,
+    is_classifier: bool,
+) -> Result<Attrs<'a>> {
+    attrs
+        .nested(
+            attrs.arena().get(id),
+            tree_classes(is_classifier),
+            "estimators_",
+        )
+        .map(|(_, tree_attrs)| tree_attrs)
+        .map_err(|e| {
+            Error::new(
+                ErrorCode::UnsupportedClass,
+                format!("only decision and extra trees are supported as the base estimator: {e}"),
+            )
+        })
+}
+
 /// A single tree or a forest: the estimators to average, and whether it classifies.
 pub fn averaged(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<AveragedTrees> {
-    let nf = n_features(attrs, ctx)?;
     let is_classifier = matches!(
         class,
         Class::DecisionTreeClassifier
@@ -178,11 +224,7 @@ pub fn averaged(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<Aver
             | Class::RandomForestClassifier
             | Class::ExtraTreesClassifier
     );
-    let classes = if is_classifier {
-        Some(attrs.classes(ctx.limits.max_classes)?)
-    } else {
-        None
-    };
+    let (nf, classes) = features_and_classes(attrs, is_classifier, ctx)?;
     let n_outputs = if is_classifier {
         1
     } else {
@@ -204,11 +246,7 @@ pub fn averaged(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<Aver
     let mut count = 0usize;
     let takes_nan = accepts_nan(attrs, !single, true)?;
     let mut every_tree_has_directions = true;
-    let expected = if is_classifier {
-        TREE_CLASSIFIERS
-    } else {
-        TREE_REGRESSORS
-    };
+    let expected = tree_classes(is_classifier);
     let mut add = |tree_attrs: &Attrs| -> Result<()> {
         let tree = read_tree(tree_attrs, nf)?;
         check_tree_shape(&tree, attrs, is_classifier, width)?;
@@ -326,13 +364,8 @@ fn int_array(attrs: &Attrs, id: crate::formats::pickle::value::Id, what: &str) -
 /// classifier's tree may have seen only some classes (its `classes_` index the ensemble's), and
 /// scikit-learn divides by `n_estimators`.
 pub fn bagging(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<AveragedTrees> {
-    let nf = n_features(attrs, ctx)?;
     let is_classifier = class == Class::BaggingClassifier;
-    let classes = if is_classifier {
-        Some(attrs.classes(ctx.limits.max_classes)?)
-    } else {
-        None
-    };
+    let (nf, classes) = features_and_classes(attrs, is_classifier, ctx)?;
     let width = classes.as_ref().map_or(1, ClassLabels::len);
     let estimators = attrs.items("estimators_")?;
     let features = attrs.items("estimators_features_")?;
@@ -341,25 +374,11 @@ pub fn bagging(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<Avera
             "Bagging: estimators_ and estimators_features_ disagree in length, or are empty",
         ));
     }
-    let expected = if is_classifier {
-        TREE_CLASSIFIERS
-    } else {
-        TREE_REGRESSORS
-    };
     let mut builder = EnsembleBuilder::new(nf, width, width);
     let mut input = InputRule::FiniteF32OrNan;
     for (t, (&tree_id, &features_id)) in estimators.iter().zip(&features).enumerate() {
         let at = |e: Error| e.context(format!("{}.estimators_[{t}]", attrs.class_name()));
-        let (_, tree_attrs) = attrs
-            .nested(attrs.arena().get(tree_id), expected, "estimators_")
-            .map_err(|e| {
-                at(Error::new(
-                    ErrorCode::UnsupportedClass,
-                    format!(
-                        "only decision and extra trees are supported as the base estimator: {e}"
-                    ),
-                ))
-            })?;
+        let tree_attrs = base_tree(attrs, tree_id, is_classifier).map_err(at)?;
         let used = int_array(attrs, features_id, "estimators_features_").map_err(at)?;
         let mut tree = read_tree(&tree_attrs, used.len()).map_err(at)?;
         remap_features(&mut tree, &used).map_err(at)?;
@@ -417,13 +436,8 @@ pub fn bagging(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<Avera
 /// `AdaBoostClassifier` (SAMME, and SAMME.R up to 1.5) / `AdaBoostRegressor` over decision or
 /// extra trees.
 pub fn adaboost(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<AdaBoost> {
-    let nf = n_features(attrs, ctx)?;
     let is_classifier = class == Class::AdaBoostClassifier;
-    let classes = if is_classifier {
-        Some(attrs.classes(ctx.limits.max_classes)?)
-    } else {
-        None
-    };
+    let (nf, classes) = features_and_classes(attrs, is_classifier, ctx)?;
     let width = classes.as_ref().map_or(1, ClassLabels::len);
     let rule = match (is_classifier, attrs.opt_str("algorithm")?) {
         (false, _) => AdaBoostRule::WeightedMedian,
@@ -431,11 +445,6 @@ pub fn adaboost(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<AdaB
         (true, _) => AdaBoostRule::Samme,
     };
     let weights = attrs.f64_array("estimator_weights_")?.values;
-    let expected = if is_classifier {
-        TREE_CLASSIFIERS
-    } else {
-        TREE_REGRESSORS
-    };
     let estimators = attrs.items("estimators_")?;
     let n_outputs = estimators
         .len()
@@ -444,16 +453,7 @@ pub fn adaboost(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<AdaB
     let mut builder = EnsembleBuilder::new(nf, width, n_outputs);
     for (t, &tree_id) in estimators.iter().enumerate() {
         let at = |e: Error| e.context(format!("{}.estimators_[{t}]", attrs.class_name()));
-        let (_, tree_attrs) = attrs
-            .nested(attrs.arena().get(tree_id), expected, "estimators_")
-            .map_err(|e| {
-                at(Error::new(
-                    ErrorCode::UnsupportedClass,
-                    format!(
-                        "only decision and extra trees are supported as the base estimator: {e}"
-                    ),
-                ))
-            })?;
+        let tree_attrs = base_tree(attrs, tree_id, is_classifier).map_err(at)?;
         let tree = read_tree(&tree_attrs, nf).map_err(at)?;
         check_tree_shape(&tree, &tree_attrs, is_classifier, width).map_err(at)?;
         // SAMME votes with the tree's predict (argmax of its raw leaf values); SAMME.R uses its
@@ -498,13 +498,8 @@ fn loss_kind(attrs: &Attrs) -> Result<LossKind> {
 }
 
 pub fn boosted(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<BoostedTrees> {
-    let nf = n_features(attrs, ctx)?;
     let is_classifier = class == Class::GradientBoostingClassifier;
-    let classes = if is_classifier {
-        Some(attrs.classes(ctx.limits.max_classes)?)
-    } else {
-        None
-    };
+    let (nf, classes) = features_and_classes(attrs, is_classifier, ctx)?;
     let n_classes = classes.as_ref().map_or(0, ClassLabels::len);
     let k = if n_classes > 2 { n_classes } else { 1 };
     let kind = loss_kind(attrs)?;
@@ -734,15 +729,12 @@ pub fn isolation(attrs: &Attrs, ctx: &ImportContext) -> Result<IsolationForest> 
         let (_, tree_attrs) = attrs
             .nested(arena.get(tree_id), TREE_REGRESSORS, "estimators_")
             .map_err(at)?;
-        let used: Vec<i64> = match arena.get(*features.get(t).unwrap_or(&tree_id)) {
-            Value::Array(a) => a.to_i64(arena).map_err(at)?,
-            other => {
-                return Err(at(Error::invalid_model(format!(
-                    "estimators_features_ holds a {}",
-                    other.kind()
-                ))))
-            }
-        };
+        let used = int_array(
+            attrs,
+            *features.get(t).unwrap_or(&tree_id),
+            "estimators_features_",
+        )
+        .map_err(at)?;
         let n_sub = if subsample { used.len() } else { nf };
         let mut tree = read_tree(&tree_attrs, n_sub).map_err(at)?;
         if subsample {
