@@ -190,28 +190,25 @@ pub fn lower(root: &Doc, limits: &LoadLimits) -> Result<BoosterImport> {
     let booster = field(learner, "gradient_booster", "learner")?;
     // gbtree: trees; dart: the same trees inside `gbtree`, each scaled by its `weight_drop` at
     // prediction; gblinear: one weight per feature and group plus a bias, no trees.
-    let (model, drop_weights) = match booster.get("name").and_then(Doc::as_str) {
-        Some("gbtree") => (field(booster, "model", "gradient_booster")?, None),
-        Some("dart") => (
-            field(field(booster, "gbtree", "dart")?, "model", "gbtree")?,
-            Some(field(booster, "weight_drop", "dart")?.f32s("weight_drop")?),
+    let read =
+        |model, drop_weights| read_trees(model, learner, drop_weights, &baseline, n_groups, limits);
+    let (trees, linear_weights) = match booster.get("name").and_then(Doc::as_str) {
+        Some("gbtree") => (
+            read(field(booster, "model", "gradient_booster")?, None)?,
+            Vec::new(),
         ),
+        Some("dart") => {
+            let weights = field(booster, "weight_drop", "dart")?.f32s("weight_drop")?;
+            let model = field(field(booster, "gbtree", "dart")?, "model", "gbtree")?;
+            (read(model, Some(&weights))?, Vec::new())
+        }
         Some("gblinear") => {
             let weights =
                 field(field(booster, "model", "gblinear")?, "weights", "model")?.f32s("weights")?;
-            return finish(
-                learner,
-                n_features,
-                (Vec::new(), Vec::new(), Vec::new(), Vec::new()),
+            (
+                Trees::default(),
                 weights.into_iter().map(f64::from).collect(),
-                Parts {
-                    baseline,
-                    objective,
-                    n_groups,
-                    version,
-                    objective_name,
-                },
-            );
+            )
         }
         Some(other) => {
             return Err(unsupported(format!(
@@ -220,6 +217,70 @@ pub fn lower(root: &Doc, limits: &LoadLimits) -> Result<BoosterImport> {
         }
         None => return Err(bad("gradient_booster has no name")),
     };
+    let names: Vec<String> = match learner.get("feature_names") {
+        Some(Doc::Arr(items)) if items.len() == n_features => items
+            .iter()
+            .map(|d| d.as_str().map(str::to_owned))
+            .collect::<Option<_>>()
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    let named_features = !names.is_empty();
+    let feature_names = if named_features {
+        names
+    } else {
+        (0..n_features).map(|i| format!("f{i}")).collect()
+    };
+    let classes = objective
+        .classifier
+        .then(|| ClassLabels::Int((0..n_groups.max(2) as i64).collect()));
+    let model = HistBoosted {
+        n_features,
+        nodes: trees.nodes,
+        roots: trees.roots,
+        columns: trees.columns,
+        baseline,
+        classes,
+        link: objective.link,
+        output: objective.output,
+        category_sets: trees.category_sets,
+        raw_divisor: 1.0,
+        xgboost_f32: true,
+        linear_weights,
+        eval: Default::default(),
+    };
+    let mut model = model;
+    model.build_eval().map_err(|e| e.context("XGBoost model"))?;
+    Ok(BoosterImport {
+        model,
+        feature_names,
+        named_features,
+        library: "xgboost",
+        library_version: version,
+        objective: objective_name,
+    })
+}
+
+/// The trees of a gbtree model (also dart's), relaid out breadth-first, with their output
+/// columns and categorical sets.
+#[derive(Default)]
+struct Trees {
+    nodes: Vec<HistNode>,
+    roots: Vec<u32>,
+    columns: Vec<u32>,
+    category_sets: Vec<Vec<u32>>,
+}
+
+/// Read a gbtree `model` object: the trees the scikit-learn wrapper uses (`best_iteration`),
+/// dart's per-tree weights folded into the leaves.
+fn read_trees(
+    model: &Doc,
+    learner: &Doc,
+    drop_weights: Option<&[f32]>,
+    baseline: &[f64],
+    n_groups: usize,
+    limits: &LoadLimits,
+) -> Result<Trees> {
     let trees = match field(model, "trees", "model")? {
         Doc::Arr(trees) => trees,
         other => return Err(bad(format!("trees is a {}", other.kind()))),
@@ -405,88 +466,11 @@ pub fn lower(root: &Doc, limits: &LoadLimits) -> Result<BoosterImport> {
         }
     }
 
-    finish(
-        learner,
-        n_features,
-        (nodes, roots, columns, category_sets),
-        Vec::new(),
-        Parts {
-            baseline,
-            objective,
-            n_groups,
-            version,
-            objective_name,
-        },
-    )
-}
-
-/// What [`finish`] needs besides the trees.
-struct Parts {
-    baseline: Vec<f64>,
-    objective: Objective,
-    n_groups: usize,
-    version: String,
-    objective_name: String,
-}
-
-type Trees = (Vec<HistNode>, Vec<u32>, Vec<u32>, Vec<Vec<u32>>);
-
-/// Assemble the model: trees (or gblinear weights), feature names, classes.
-fn finish(
-    learner: &Doc,
-    n_features: usize,
-    (nodes, roots, columns, category_sets): Trees,
-    linear_weights: Vec<f64>,
-    parts: Parts,
-) -> Result<BoosterImport> {
-    let Parts {
-        baseline,
-        objective,
-        n_groups,
-        version,
-        objective_name,
-    } = parts;
-    let names: Vec<String> = match learner.get("feature_names") {
-        Some(Doc::Arr(items)) if items.len() == n_features => items
-            .iter()
-            .map(|d| d.as_str().map(str::to_owned))
-            .collect::<Option<_>>()
-            .unwrap_or_default(),
-        _ => Vec::new(),
-    };
-    let named_features = !names.is_empty();
-    let feature_names = if named_features {
-        names
-    } else {
-        (0..n_features).map(|i| format!("f{i}")).collect()
-    };
-    let classes = objective
-        .classifier
-        .then(|| ClassLabels::Int((0..n_groups.max(2) as i64).collect()));
-    let model = HistBoosted {
-        n_features,
+    Ok(Trees {
         nodes,
         roots,
         columns,
-        baseline,
-        classes,
-        link: objective.link,
-        output: objective.output,
         category_sets,
-        raw_divisor: 1.0,
-        xgboost_f32: true,
-        linear_weights,
-        eval: Default::default(),
-    };
-    let mut model = model;
-    model.build_eval().map_err(|e| e.context("XGBoost model"))?;
-    Ok(BoosterImport {
-        model,
-        feature_names,
-        named_features,
-        library: "xgboost",
-        library_version: version,
-        objective: objective_name,
     })
 }
 
