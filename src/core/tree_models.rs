@@ -404,6 +404,22 @@ pub struct HistNode {
     pub value: f64,
 }
 
+impl HistNode {
+    /// A leaf holding `value` (split fields unused).
+    pub fn leaf(value: f64) -> HistNode {
+        HistNode {
+            feature: 0,
+            threshold: 0.0,
+            left: 0,
+            right: 0,
+            missing_left: false,
+            leaf: true,
+            rule: SplitRule::NanMissing,
+            value,
+        }
+    }
+}
+
 /// Whether input value `v` goes left at a split with this rule (shared by every layout).
 #[inline]
 fn rule_goes_left(

@@ -346,16 +346,9 @@ pub fn parse(
                         "leaf {leaf} is reached twice"
                     ))));
                 }
-                nodes.push(HistNode {
-                    feature: 0,
-                    threshold: 0.0,
-                    left: 0,
-                    right: 0,
-                    missing_left: false,
-                    leaf: true,
-                    rule: SplitRule::NanMissing,
-                    value: tree.leaf_value.get(leaf).copied().unwrap_or(f64::NAN),
-                });
+                nodes.push(HistNode::leaf(
+                    tree.leaf_value.get(leaf).copied().unwrap_or(f64::NAN),
+                ));
                 continue;
             }
             let i = usize::try_from(child).unwrap_or(usize::MAX);

@@ -416,16 +416,7 @@ fn read_trees(
                 } else {
                     value
                 };
-                nodes.push(HistNode {
-                    feature: 0,
-                    threshold: 0.0,
-                    left: 0,
-                    right: 0,
-                    missing_left: false,
-                    leaf: true,
-                    rule: SplitRule::F32Less,
-                    value,
-                });
+                nodes.push(HistNode::leaf(value));
                 continue;
             }
             let is_categorical = split_type.get(i).copied().unwrap_or(0) != 0;
