@@ -404,6 +404,30 @@ pub struct HistNode {
     pub value: f64,
 }
 
+/// A LightGBM linear-tree leaf (`linear_tree=True`): `constant + Σ coeff·x[feature]` in
+/// order, or the leaf's plain value when one of those features is NaN (`Tree::Predict`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LinearLeaf {
+    pub constant: f64,
+    pub features: Vec<u32>,
+    pub coeffs: Vec<f64>,
+}
+
+impl LinearLeaf {
+    #[inline]
+    fn output(&self, row: &[f64], plain_value: f64) -> f64 {
+        let mut output = self.constant;
+        for (&f, &c) in self.features.iter().zip(&self.coeffs) {
+            let v = row.get(f as usize).copied().unwrap_or(f64::NAN);
+            if v.is_nan() {
+                return plain_value;
+            }
+            output += c * v;
+        }
+        output
+    }
+}
+
 impl HistNode {
     /// A leaf holding `value` (split fields unused).
     pub fn leaf(value: f64) -> HistNode {
@@ -532,6 +556,8 @@ pub struct HistEval {
     values: Vec<f64>,
     roots: Vec<u32>,
     depths: Vec<u32>,
+    /// Stored node index of each evaluation node, kept only for models with linear leaves.
+    source: Vec<u32>,
 }
 
 impl HistEval {
@@ -570,6 +596,9 @@ impl HistEval {
                 };
                 let position =
                     |p: usize| u32::try_from(p).map_err(|_| Error::invalid_model("too many nodes"));
+                if !model.leaf_models.is_empty() {
+                    eval.source.push(position(old)?);
+                }
                 if n.leaf {
                     deepest = deepest.max(depth);
                     eval.nodes.push(FastNode {
@@ -644,6 +673,9 @@ pub struct HistBoosted {
     /// XGBoost `gblinear` (no trees): float32 weights `w[feature·K + group]`, then the K biases;
     /// the margin is `bias + baseline + Σ x·w` over the present (non-NaN) features, in float32.
     pub linear_weights: Vec<f64>,
+    /// LightGBM linear trees: one entry per node (`Some` only on leaves with a linear model),
+    /// or empty when the model has none.
+    pub leaf_models: Vec<Option<LinearLeaf>>,
     /// Derived by [`HistBoosted::build_eval`]; not part of the bundle.
     #[serde(skip)]
     pub eval: HistEval,
@@ -688,6 +720,13 @@ impl HistBoosted {
             ));
         }
         check_link(self.classes.as_ref(), self.link, k)?;
+        if !self.leaf_models.is_empty() && self.leaf_models.len() != self.nodes.len() {
+            return Err(Error::invalid_model(format!(
+                "{} linear leaf entries for {} nodes",
+                self.leaf_models.len(),
+                self.nodes.len()
+            )));
+        }
         for t in 0..self.roots.len() {
             let (start, end) = self.tree_range(t);
             if start >= end
@@ -707,7 +746,27 @@ impl HistBoosted {
                     if !n.value.is_finite() {
                         return Err(bad("leaf value is not finite".into()));
                     }
+                    if let Some(Some(m)) = self.leaf_models.get(i) {
+                        if m.features.len() != m.coeffs.len()
+                            || !m.constant.is_finite()
+                            || m.coeffs.iter().any(|c| !c.is_finite())
+                        {
+                            return Err(bad(
+                                "linear leaf has non-finite or mismatched coefficients".into(),
+                            ));
+                        }
+                        if let Some(f) = m.features.iter().find(|&&f| f as usize >= self.n_features)
+                        {
+                            return Err(bad(format!(
+                                "linear leaf uses feature {f} but the model has {} features",
+                                self.n_features
+                            )));
+                        }
+                    }
                     continue;
+                }
+                if matches!(self.leaf_models.get(i), Some(Some(_))) {
+                    return Err(bad("a split node has a linear leaf model".into()));
                 }
                 if n.feature as usize >= self.n_features {
                     return Err(bad(format!(
@@ -780,15 +839,26 @@ impl HistBoosted {
             }
         };
         let f32_sums = self.xgboost_f32;
+        // A leaf's output: its value, or its linear model's (LightGBM linear trees).
+        let leaf_output =
+            |stored: usize, value: f64, row: &[f64]| match self.leaf_models.get(stored) {
+                Some(Some(model)) => model.output(row, value),
+                _ => value,
+            };
+        let linear_leaves = !self.leaf_models.is_empty();
         for (t, &root) in eval.roots.iter().enumerate() {
             let column = self.columns.get(t).copied().unwrap_or(0) as usize;
             let steps = eval.depths.get(t).copied().unwrap_or(0);
-            let add = |i: usize, row_out: &mut [f64]| {
-                if let (Some(v), Some(o)) = (eval.values.get(i), row_out.get_mut(column)) {
+            let add = |i: usize, row: &[f64], row_out: &mut [f64]| {
+                let value = eval.values.get(i).map(|&v| match eval.source.get(i) {
+                    Some(&stored) if linear_leaves => leaf_output(stored as usize, v, row),
+                    _ => v,
+                });
+                if let (Some(v), Some(o)) = (value, row_out.get_mut(column)) {
                     if f32_sums {
-                        *o = f64::from(*o as f32 + *v as f32);
+                        *o = f64::from(*o as f32 + v as f32);
                     } else {
-                        *o += *v;
+                        *o += v;
                     }
                 }
             };
@@ -801,8 +871,16 @@ impl HistBoosted {
                         *i = step(*i, block.get(lane * nf..(lane + 1) * nf).unwrap_or(&[]));
                     }
                 }
-                for (i, row_out) in idx.into_iter().zip(block_out.chunks_exact_mut(k)) {
-                    add(i, row_out);
+                for (lane, (i, row_out)) in idx
+                    .into_iter()
+                    .zip(block_out.chunks_exact_mut(k))
+                    .enumerate()
+                {
+                    add(
+                        i,
+                        block.get(lane * nf..(lane + 1) * nf).unwrap_or(&[]),
+                        row_out,
+                    );
                 }
             }
             let stored_root = self.roots.get(t).copied().unwrap_or(0) as usize;
@@ -831,10 +909,11 @@ impl HistBoosted {
                     i = next;
                 }
                 if let (Some(n), Some(o)) = (self.nodes.get(i), row_out.get_mut(column)) {
+                    let value = leaf_output(i, n.value, row);
                     if f32_sums {
-                        *o = f64::from(*o as f32 + n.value as f32);
+                        *o = f64::from(*o as f32 + value as f32);
                     } else {
-                        *o += n.value;
+                        *o += value;
                     }
                 }
             }

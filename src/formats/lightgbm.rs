@@ -12,7 +12,9 @@ use std::collections::VecDeque;
 
 use super::BoosterImport;
 use crate::core::model::ClassLabels;
-use crate::core::tree_models::{BoostLink, HistBoosted, HistNode, RegressionOutput, SplitRule};
+use crate::core::tree_models::{
+    BoostLink, HistBoosted, HistNode, LinearLeaf, RegressionOutput, SplitRule,
+};
 use crate::error::{Error, ErrorCode, Result};
 use crate::limits::LoadLimits;
 
@@ -38,6 +40,12 @@ struct TextTree {
     cat_boundaries: Vec<usize>,
     cat_threshold: Vec<u32>,
     is_linear: bool,
+    /// Linear trees: per leaf a constant, a feature count, then all leaves' features and
+    /// coefficients back to back.
+    leaf_const: Vec<f64>,
+    leaf_num_features: Vec<usize>,
+    leaf_features: Vec<i64>,
+    leaf_coeff: Vec<f64>,
 }
 
 fn numbers<T: std::str::FromStr>(key: &str, value: &str, line: usize) -> Result<Vec<T>> {
@@ -210,6 +218,10 @@ pub fn parse(
             "cat_boundaries" => tree.cat_boundaries = numbers(key, value, line_no)?,
             "cat_threshold" => tree.cat_threshold = numbers(key, value, line_no)?,
             "is_linear" => tree.is_linear = value.trim() != "0",
+            "leaf_const" => tree.leaf_const = numbers(key, value, line_no)?,
+            "num_features" => tree.leaf_num_features = numbers(key, value, line_no)?,
+            "leaf_features" => tree.leaf_features = numbers(key, value, line_no)?,
+            "leaf_coeff" => tree.leaf_coeff = numbers(key, value, line_no)?,
             _ => {} // gains, counts, weights, shrinkage: not needed to predict
         }
     }
@@ -273,16 +285,9 @@ pub fn parse(
     let mut roots = Vec::with_capacity(trees.len());
     let mut columns = Vec::with_capacity(trees.len());
     let mut category_sets: Vec<Vec<u32>> = Vec::new();
+    let mut leaf_models: Vec<Option<LinearLeaf>> = Vec::new();
     for (t, tree) in trees.iter().enumerate() {
         let at = |what: &str| format!("tree {t}: {what}");
-        if tree.is_linear {
-            return Err(Error::new(
-                ErrorCode::UnsupportedVersion,
-                format!(
-                    "LightGBM linear trees (linear_tree=True) are not supported yet (tree {t})"
-                ),
-            ));
-        }
         let n_internal = tree
             .num_leaves
             .checked_sub(1)
@@ -323,6 +328,11 @@ pub fn parse(
             category_sets.push(words.to_vec());
         }
         let n_sets = category_sets.len() - set_base;
+        let linear = if tree.is_linear {
+            linear_leaves(tree).map_err(|e| Error::invalid_model(at(&e)))?
+        } else {
+            Vec::new()
+        };
 
         // Lay the tree out breadth-first so every child comes after its parent (what the
         // evaluator requires); each node may be reached once, so a cycle is an error.
@@ -345,6 +355,10 @@ pub fn parse(
                     return Err(Error::invalid_model(at(&format!(
                         "leaf {leaf} is reached twice"
                     ))));
+                }
+                if let Some(model) = linear.get(leaf) {
+                    leaf_models.resize(nodes.len(), None);
+                    leaf_models.push(Some(model.clone()));
                 }
                 nodes.push(HistNode::leaf(
                     tree.leaf_value.get(leaf).copied().unwrap_or(f64::NAN),
@@ -411,6 +425,9 @@ pub fn parse(
         }
     }
 
+    if !leaf_models.is_empty() {
+        leaf_models.resize(nodes.len(), None);
+    }
     let n_classes = objective.n_classes;
     let classes = match (objective.link, classes) {
         (None, _) => None,
@@ -434,6 +451,7 @@ pub fn parse(
         },
         xgboost_f32: false,
         linear_weights: Vec::new(),
+        leaf_models,
         eval: Default::default(),
     };
     let mut model = model;
@@ -448,4 +466,51 @@ pub fn parse(
         library_version: format!("model format {format_version}"),
         objective: objective_line,
     })
+}
+
+/// A linear tree's leaf models, from `leaf_const`, `num_features`, `leaf_features` and
+/// `leaf_coeff` (the last two concatenated over the leaves in leaf order).
+fn linear_leaves(tree: &TextTree) -> std::result::Result<Vec<LinearLeaf>, String> {
+    let n = tree.num_leaves;
+    if tree.leaf_const.len() != n || tree.leaf_num_features.len() != n {
+        return Err(format!(
+            "linear tree has {} leaf_const and {} num_features entries for {n} leaves",
+            tree.leaf_const.len(),
+            tree.leaf_num_features.len()
+        ));
+    }
+    let total = tree
+        .leaf_num_features
+        .iter()
+        .try_fold(0usize, |a, &b| a.checked_add(b));
+    if total != Some(tree.leaf_features.len()) || tree.leaf_coeff.len() != tree.leaf_features.len()
+    {
+        return Err(format!(
+            "linear tree's num_features add up to {total:?}, but it has {} leaf_features and {} leaf_coeff",
+            tree.leaf_features.len(),
+            tree.leaf_coeff.len()
+        ));
+    }
+    let mut offset = 0;
+    let mut leaves = Vec::with_capacity(n);
+    for (&constant, &count) in tree.leaf_const.iter().zip(&tree.leaf_num_features) {
+        let range = offset..offset + count;
+        offset += count;
+        let features = tree
+            .leaf_features
+            .get(range.clone())
+            .unwrap_or(&[])
+            .iter()
+            .map(|&f| {
+                u32::try_from(f).map_err(|_| format!("linear leaf feature {f} is out of range"))
+            })
+            .collect::<std::result::Result<Vec<u32>, String>>()?;
+        let coeffs = tree.leaf_coeff.get(range).unwrap_or(&[]).to_vec();
+        leaves.push(LinearLeaf {
+            constant,
+            features,
+            coeffs,
+        });
+    }
+    Ok(leaves)
 }

@@ -247,6 +247,7 @@ pub fn lower(root: &Doc, limits: &LoadLimits) -> Result<BoosterImport> {
         raw_divisor: 1.0,
         xgboost_f32: true,
         linear_weights,
+        leaf_models: Vec::new(),
         eval: Default::default(),
     };
     let mut model = model;

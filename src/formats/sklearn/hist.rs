@@ -177,6 +177,7 @@ pub fn lower(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<HistBoo
         raw_divisor: 1.0,
         xgboost_f32: false,
         linear_weights: Vec::new(),
+        leaf_models: Vec::new(),
         eval: Default::default(),
     };
     let mut model = model;
