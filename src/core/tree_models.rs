@@ -975,8 +975,9 @@ impl HistBoosted {
 /// How an AdaBoost ensemble combines its trees (scikit-learn's `_weight_boosting.py`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AdaBoostRule {
-    /// Classifier, discrete SAMME: each tree votes `w` for its class, `-w/(K-1)` for the others.
-    Samme,
+    /// Classifier, discrete SAMME: each tree votes `w` for its class and `-w/(K-1)` for the
+    /// others (`symmetric`, scikit-learn ≥ 1.3), or 0 for the others (before).
+    Samme { symmetric: bool },
     /// Classifier, real SAMME.R (scikit-learn ≤ 1.5): `(K-1)·(log p − mean log p)` per tree.
     SammeR,
     /// Regressor: the weighted median of the trees' predictions.
@@ -1011,7 +1012,7 @@ impl AdaBoost {
         self.trees.validate()?;
         let n = self.n_trees();
         let ok_classes = match (&self.classes, self.rule) {
-            (Some(c), AdaBoostRule::Samme | AdaBoostRule::SammeR) => c.len() >= 2,
+            (Some(c), AdaBoostRule::Samme { .. } | AdaBoostRule::SammeR) => c.len() >= 2,
             (None, AdaBoostRule::WeightedMedian) => true,
             _ => false,
         };
@@ -1050,9 +1051,13 @@ impl AdaBoost {
             pred.iter_mut().for_each(|p| *p = 0.0);
             for (values, &w) in trees.chunks_exact(k.max(1)).zip(&self.weights) {
                 match self.rule {
-                    AdaBoostRule::Samme => {
+                    AdaBoostRule::Samme { symmetric } => {
                         let vote = argmax(values);
-                        let other = -1.0 / (k as f64 - 1.0) * w;
+                        let other = if symmetric {
+                            -1.0 / (k as f64 - 1.0) * w
+                        } else {
+                            0.0
+                        };
                         for (c, p) in pred.iter_mut().enumerate() {
                             *p += if c == vote { w } else { other };
                         }

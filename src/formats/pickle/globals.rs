@@ -518,6 +518,70 @@ const CLASSES: &[(&str, &str, Class)] = &[
         "HalfTweedieLossIdentity",
         Class::Opaque,
     ),
+    // HistGradientBoosting losses, scikit-learn 1.0.
+    (
+        "sklearn.ensemble._hist_gradient_boosting.loss",
+        "LeastSquares",
+        Class::Loss(LossKind::SquaredError),
+    ),
+    (
+        "sklearn.ensemble._hist_gradient_boosting.loss",
+        "LeastAbsoluteDeviation",
+        Class::Loss(LossKind::AbsoluteError),
+    ),
+    (
+        "sklearn.ensemble._hist_gradient_boosting.loss",
+        "Poisson",
+        Class::Loss(LossKind::LogLink),
+    ),
+    (
+        "sklearn.ensemble._hist_gradient_boosting.loss",
+        "BinaryCrossEntropy",
+        Class::Loss(LossKind::Binomial),
+    ),
+    (
+        "sklearn.ensemble._hist_gradient_boosting.loss",
+        "CategoricalCrossEntropy",
+        Class::Loss(LossKind::Multinomial),
+    ),
+    // GLM family and link objects of scikit-learn 1.0 (only the estimator's `power`/`link`
+    // parameters are read).
+    (
+        "sklearn._loss.glm_distribution",
+        "TweedieDistribution",
+        Class::Opaque,
+    ),
+    (
+        "sklearn._loss.glm_distribution",
+        "PoissonDistribution",
+        Class::Opaque,
+    ),
+    (
+        "sklearn._loss.glm_distribution",
+        "GammaDistribution",
+        Class::Opaque,
+    ),
+    (
+        "sklearn._loss.glm_distribution",
+        "NormalDistribution",
+        Class::Opaque,
+    ),
+    (
+        "sklearn._loss.glm_distribution",
+        "InverseGaussianDistribution",
+        Class::Opaque,
+    ),
+    (
+        "sklearn._loss.glm_distribution",
+        "DistributionBoundary",
+        Class::Opaque,
+    ),
+    ("sklearn.linear_model._glm.link", "LogLink", Class::Opaque),
+    (
+        "sklearn.linear_model._glm.link",
+        "IdentityLink",
+        Class::Opaque,
+    ),
     // Losses, scikit-learn <= 1.3.
     (
         "sklearn.ensemble._gb_losses",

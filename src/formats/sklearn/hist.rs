@@ -58,9 +58,16 @@ pub fn lower(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<HistBoo
             }),
             RegressionOutput::Identity,
         ),
-        (true, LossKind::Multinomial) if k == n_classes && k > 2 => {
-            (Some(BoostLink::Softmax), RegressionOutput::Identity)
-        }
+        // 1.0's CategoricalCrossEntropy computes exp(raw − logsumexp(raw)); 1.1's
+        // HalfMultinomialLoss a softmax.
+        (true, LossKind::Multinomial) if k == n_classes && k > 2 => (
+            Some(if attrs.at_least(1, 1) {
+                BoostLink::Softmax
+            } else {
+                BoostLink::ExpMinusLogSumExp
+            }),
+            RegressionOutput::Identity,
+        ),
         (_, other) => {
             return Err(Error::invalid_model(format!(
                 "{}: loss {other:?} does not fit {k} baseline values and {n_classes} classes",

@@ -30,6 +30,7 @@ struct SkTree {
     n_outputs: usize,
     /// `missing_go_to_left` per node (scikit-learn ≥ 1.3), empty before.
     missing_left: Vec<i64>,
+    n_node_samples: Vec<i64>,
 }
 
 fn read_tree(owner: &Attrs, n_features: usize) -> Result<SkTree> {
@@ -42,6 +43,7 @@ fn read_tree(owner: &Attrs, n_features: usize) -> Result<SkTree> {
     let right = nodes.field_i64("right_child").map_err(ctx)?;
     let feature = nodes.field_i64("feature").map_err(ctx)?;
     let threshold = nodes.field_f64("threshold").map_err(ctx)?;
+    let n_node_samples = nodes.field_i64("n_node_samples").map_err(ctx)?;
     let missing_left = if nodes.has_field("missing_go_to_left") {
         nodes.field_i64("missing_go_to_left").map_err(ctx)?
     } else {
@@ -75,6 +77,7 @@ fn read_tree(owner: &Attrs, n_features: usize) -> Result<SkTree> {
         value_width: width,
         n_outputs,
         missing_left,
+        n_node_samples,
     })
 }
 
@@ -442,7 +445,10 @@ pub fn adaboost(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<AdaB
     let rule = match (is_classifier, attrs.opt_str("algorithm")?) {
         (false, _) => AdaBoostRule::WeightedMedian,
         (true, Some("SAMME.R")) => AdaBoostRule::SammeR,
-        (true, _) => AdaBoostRule::Samme,
+        // scikit-learn 1.3 made each tree's SAMME vote symmetric (sum zero).
+        (true, _) => AdaBoostRule::Samme {
+            symmetric: attrs.at_least(1, 3),
+        },
     };
     let weights = attrs.f64_array("estimator_weights_")?.values;
     let estimators = attrs.items("estimators_")?;
@@ -677,9 +683,39 @@ fn average_path_length(n: f64) -> f64 {
     }
 }
 
-/// `IsolationForest` (scikit-learn ≥ 1.3, which stores each tree's per-node path lengths): a
-/// leaf's payload is `decision_path_length + average_path_length − 1`, computed exactly as
-/// scikit-learn adds them at predict time.
+/// A tree's node depths counted from 1 at the root (`compute_node_depths`, the length of the
+/// decision path to the node) and `_average_path_length(n_node_samples)` per node. Children
+/// come after their parents in scikit-learn's node order (the ensemble builder rejects any
+/// tree where they do not), so one forward pass sets every depth.
+fn path_tables(tree: &SkTree) -> (Vec<f64>, Vec<f64>) {
+    let n = tree.left.len();
+    let mut depth = vec![0.0f64; n];
+    if let Some(root) = depth.first_mut() {
+        *root = 1.0;
+    }
+    for i in 0..n {
+        let d = depth.get(i).copied().unwrap_or(0.0);
+        for child in [tree.left.get(i), tree.right.get(i)].into_iter().flatten() {
+            if let Some(slot) = usize::try_from(*child)
+                .ok()
+                .filter(|&c| c > i)
+                .and_then(|c| depth.get_mut(c))
+            {
+                *slot = d + 1.0;
+            }
+        }
+    }
+    let average = tree
+        .n_node_samples
+        .iter()
+        .map(|&s| average_path_length(s as f64))
+        .collect();
+    (depth, average)
+}
+
+/// `IsolationForest`: a leaf's payload is `decision_path_length + average_path_length − 1`,
+/// computed exactly as scikit-learn adds them at predict time (tables stored from 1.3,
+/// derived from the tree before).
 pub fn isolation(attrs: &Attrs, ctx: &ImportContext) -> Result<IsolationForest> {
     let nf = n_features(attrs, ctx)?;
     let arena = attrs.arena();
@@ -687,23 +723,22 @@ pub fn isolation(attrs: &Attrs, ctx: &ImportContext) -> Result<IsolationForest> 
     let subsample = usize::try_from(attrs.int("_max_features")?).ok() != Some(nf);
     let estimators = attrs.items("estimators_")?;
     let features = attrs.items("estimators_features_")?;
-    let (paths, averages) = match (
+    // ≥ 1.3 stores each tree's node depths (root = 1) and average path lengths; before, they
+    // are computed from the tree at predict time — the same numbers, derived here.
+    let tables = match (
         attrs.get("_decision_path_lengths"),
         attrs.get("_average_path_length_per_tree"),
     ) {
-        (Some(_), Some(_)) => (
+        (Some(_), Some(_)) => Some((
             attrs.items("_decision_path_lengths")?,
             attrs.items("_average_path_length_per_tree")?,
-        ),
-        _ => {
-            return Err(Error::new(
-                ErrorCode::UnsupportedVersion,
-                "IsolationForest from scikit-learn < 1.3 (no stored per-node path lengths) is \
-                 not supported yet",
-            ))
-        }
+        )),
+        _ => None,
     };
-    if [features.len(), paths.len(), averages.len()]
+    let table_lengths = tables
+        .as_ref()
+        .map_or([estimators.len(); 2], |(p, a)| [p.len(), a.len()]);
+    if [features.len(), table_lengths[0], table_lengths[1]]
         .iter()
         .any(|&n| n != estimators.len())
     {
@@ -741,13 +776,17 @@ pub fn isolation(attrs: &Attrs, ctx: &ImportContext) -> Result<IsolationForest> 
             // The tree was fitted on X[:, used]: map its feature indices back to columns of X.
             remap_features(&mut tree, &used).map_err(at)?;
         }
-        let path =
-            numbers(*paths.get(t).unwrap_or(&tree_id), "_decision_path_lengths").map_err(at)?;
-        let average = numbers(
-            *averages.get(t).unwrap_or(&tree_id),
-            "_average_path_length_per_tree",
-        )
-        .map_err(at)?;
+        let (path, average) = match &tables {
+            Some((paths, averages)) => (
+                numbers(*paths.get(t).unwrap_or(&tree_id), "_decision_path_lengths").map_err(at)?,
+                numbers(
+                    *averages.get(t).unwrap_or(&tree_id),
+                    "_average_path_length_per_tree",
+                )
+                .map_err(at)?,
+            ),
+            None => path_tables(&tree),
+        };
         if path.len() != tree.left.len() || average.len() != tree.left.len() {
             return Err(at(Error::invalid_model(format!(
                 "path tables have {} and {} entries for {} nodes",
