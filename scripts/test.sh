@@ -21,7 +21,7 @@ cargo test
 
 step "wasm tests: JS API in Node and in headless Chromium"
 # The runner finds chromedriver on PATH and adds --headless/--no-sandbox itself.
-cargo test --target wasm32-unknown-unknown
+cargo test --target wasm32-unknown-unknown --profile wasm-test
 
 step "npm package, TypeScript declarations, demo page in Chromium"
 bash scripts/build-pkg.sh
