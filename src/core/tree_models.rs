@@ -382,6 +382,16 @@ pub enum SplitRule {
     /// everything else — not in the set, negative, too large — goes left
     /// (`common::Decision` in XGBoost's `categorical.h`).
     XgbCategorical,
+    /// scikit-learn HistGradientBoosting's categorical split: NaN, negative values and codes
+    /// beyond the 256-bit set go the `missing_left` way; otherwise the truncated code goes left
+    /// when it is in `category_sets[threshold]` — the node's left categories, plus every
+    /// category unknown at training when missing values go left (built at load from the
+    /// predictor's `raw_left_cat_bitsets` and the bin mapper's known categories).
+    HgbCategorical,
+    /// [`SplitRule::HgbCategorical`] as scikit-learn < 1.2 predicts: no negative check, the
+    /// value is cast straight to a category, so `-0.5` is category 0 (values ≤ −1, undefined
+    /// behaviour there, go the missing way).
+    HgbCategoricalTruncating,
 }
 
 /// LightGBM's `kZeroThreshold` (`1e-35f`, compared in double).
@@ -492,6 +502,21 @@ fn rule_goes_left(
             set.get((category / 32) as usize)
                 .is_none_or(|word| (word >> (category % 32)) & 1 == 0)
         }
+        SplitRule::HgbCategorical | SplitRule::HgbCategoricalTruncating => {
+            let lowest = if rule == SplitRule::HgbCategorical {
+                0.0
+            } else {
+                -1.0
+            };
+            if v.is_nan() || v < lowest || v == -1.0 || v >= 256.0 {
+                return missing_left;
+            }
+            let category = v as u32;
+            category_sets
+                .get(threshold as usize)
+                .and_then(|set| set.get((category / 32) as usize))
+                .is_some_and(|word| (word >> (category % 32)) & 1 == 1)
+        }
         SplitRule::Categorical => {
             // `as i32` saturates where C++'s cast is undefined; both out-of-range ends miss
             // every set (negative → right, huge → beyond the bitset → right).
@@ -511,13 +536,15 @@ fn rule_goes_left(
 
 /// Low bits of [`FastNode::packed`]: the feature; then 3 bits of rule and the missing-left bit.
 const FEATURE_MASK: u32 = (1 << 28) - 1;
-const RULES: [SplitRule; 6] = [
+const RULES: [SplitRule; 8] = [
     SplitRule::NanMissing,
     SplitRule::NanAsZero,
     SplitRule::ZeroMissing,
     SplitRule::Categorical,
     SplitRule::F32Less,
     SplitRule::XgbCategorical,
+    SplitRule::HgbCategorical,
+    SplitRule::HgbCategoricalTruncating,
 ];
 
 /// A 16-byte evaluation node: children adjacent (`right = left + 1`); a leaf points at itself
@@ -777,10 +804,15 @@ impl HistBoosted {
                 if n.threshold.is_nan() {
                     return Err(bad("threshold is NaN".into()));
                 }
-                if matches!(n.rule, SplitRule::Categorical | SplitRule::XgbCategorical)
-                    && !(n.threshold >= 0.0
-                        && n.threshold.fract() == 0.0
-                        && (n.threshold as usize) < self.category_sets.len())
+                if matches!(
+                    n.rule,
+                    SplitRule::Categorical
+                        | SplitRule::XgbCategorical
+                        | SplitRule::HgbCategorical
+                        | SplitRule::HgbCategoricalTruncating
+                ) && !(n.threshold >= 0.0
+                    && n.threshold.fract() == 0.0
+                    && (n.threshold as usize) < self.category_sets.len())
                 {
                     return Err(bad(format!(
                         "categorical split refers to category set {} of {}",

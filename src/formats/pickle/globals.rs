@@ -72,6 +72,8 @@ pub enum Class {
     HistGradientBoostingRegressor,
     /// `TreePredictor`: one histogram-gradient-boosting tree.
     TreePredictor,
+    /// `_BinMapper`: its `bin_thresholds_` hold the known categories of categorical features.
+    BinMapper,
     /// A gradient-boosting loss object (only its class matters).
     Loss(LossKind),
     /// State we keep but never read (RNGs, link objects, Cython loss kernels).
@@ -443,7 +445,7 @@ const CLASSES: &[(&str, &str, Class)] = &[
     (
         "sklearn.ensemble._hist_gradient_boosting.binning",
         "_BinMapper",
-        Class::Opaque,
+        Class::BinMapper,
     ),
     (
         "sklearn.preprocessing._label",
@@ -729,7 +731,10 @@ pub fn supported_estimators() -> String {
                 && !matches!(
                     c,
                     // Parts of other models, not models a file can hold on its own.
-                    Class::TreePredictor | Class::DummyClassifier | Class::DummyRegressor
+                    Class::TreePredictor
+                        | Class::BinMapper
+                        | Class::DummyClassifier
+                        | Class::DummyRegressor
                 )
         })
         .map(|(module, name, _)| match *name {

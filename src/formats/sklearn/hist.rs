@@ -2,7 +2,9 @@
 //!
 //! Trees are `TreePredictor` objects whose `nodes` is a packed record array (fields read by
 //! name). Leaf values already include the learning rate. Input stays float64 and NaN follows
-//! each split's `missing_go_to_left`. Categorical splits are not supported yet (refused).
+//! each split's `missing_go_to_left`. Categorical splits (features given by index or mask,
+//! integer codes; up to 1.3 — later versions wrap them in an internal OrdinalEncoder, refused)
+//! combine the node's left-category bitset with the bin mapper's known categories.
 
 use super::attrs::Attrs;
 use super::ImportContext;
@@ -20,7 +22,8 @@ pub fn lower(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<HistBoo
     if !matches!(attrs.get("_preprocessor"), None | Some(Value::None)) {
         return Err(Error::new(
             ErrorCode::UnsupportedVersion,
-            "HistGradientBoosting with pandas categorical preprocessing (_preprocessor) is not supported yet",
+            "HistGradientBoosting with categorical features from scikit-learn >= 1.4 (its internal \
+             ColumnTransformer + OrdinalEncoder, `_preprocessor`) is not supported yet",
         ));
     }
     let is_classifier = class == Class::HistGradientBoostingClassifier;
@@ -77,6 +80,8 @@ pub fn lower(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<HistBoo
     };
 
     let arena = attrs.arena();
+    let known = known_categories(attrs, n_features)?;
+    let mut category_sets: Vec<Vec<u32>> = Vec::new();
     let mut nodes: Vec<HistNode> = Vec::new();
     let mut roots = Vec::new();
     let mut columns = Vec::new();
@@ -111,6 +116,20 @@ pub fn lower(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<HistBoo
             let categorical = array
                 .field_i64("is_categorical")
                 .unwrap_or_else(|_| vec![0; value.len()]);
+            let bitset_idx = array
+                .field_i64("bitset_idx")
+                .unwrap_or_else(|_| vec![0; value.len()]);
+            let left_sets: Vec<u32> = if categorical.contains(&1) {
+                let a = tree
+                    .array("raw_left_cat_bitsets")
+                    .map_err(|e| e.context(&where_))?;
+                a.to_i64(arena)?
+                    .into_iter()
+                    .map(|w| u32::try_from(w).unwrap_or(0))
+                    .collect()
+            } else {
+                Vec::new()
+            };
             ctx.limits
                 .check("number of trees", ctx.limits.max_trees, roots.len() + 1)?;
             ctx.limits.check(
@@ -124,13 +143,34 @@ pub fn lower(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<HistBoo
             columns.push(u32::try_from(column).map_err(|_| Error::limit("too many classes"))?);
             for i in 0..value.len() {
                 let get = |v: &[i64]| v.get(i).copied().unwrap_or(-1);
-                if get(&categorical) == 1 {
-                    return Err(Error::new(
-                        ErrorCode::UnsupportedVersion,
-                        format!("{where_}: categorical splits are not supported yet"),
-                    ));
-                }
                 let leaf = get(&is_leaf) != 0;
+                let category_set = if !leaf && get(&categorical) == 1 {
+                    let f = usize::try_from(get(&feature)).unwrap_or(usize::MAX);
+                    let row = usize::try_from(get(&bitset_idx)).unwrap_or(usize::MAX);
+                    let (left_words, known_words) = match (
+                        row.checked_mul(8)
+                            .and_then(|start| left_sets.get(start..start + 8)),
+                        known.get(f).and_then(Option::as_ref),
+                    ) {
+                        (Some(l), Some(k)) => (l, k),
+                        _ => {
+                            return Err(Error::invalid_model(format!(
+                                "{where_}, node {i}: categorical split on feature {f} with bitset \
+                                 {row}, which the model does not have"
+                            )))
+                        }
+                    };
+                    let missing_left = get(&missing) != 0;
+                    let set: Vec<u32> = left_words
+                        .iter()
+                        .zip(known_words)
+                        .map(|(l, k)| l | if missing_left { !k } else { 0 })
+                        .collect();
+                    category_sets.push(set);
+                    Some((category_sets.len() - 1) as f64)
+                } else {
+                    None
+                };
                 let index = |v: i64, what: &str| -> Result<u32> {
                     u32::try_from(v)
                         .ok()
@@ -152,7 +192,8 @@ pub fn lower(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<HistBoo
                             ))
                         })?
                     },
-                    threshold: threshold.get(i).copied().unwrap_or(f64::NAN),
+                    threshold: category_set
+                        .unwrap_or_else(|| threshold.get(i).copied().unwrap_or(f64::NAN)),
                     left: if leaf {
                         0
                     } else {
@@ -165,7 +206,16 @@ pub fn lower(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<HistBoo
                     },
                     missing_left: get(&missing) != 0,
                     leaf,
-                    rule: SplitRule::NanMissing,
+                    rule: if category_set.is_some() {
+                        // 1.2 started treating negative categories as missing at predict time.
+                        if attrs.at_least(1, 2) {
+                            SplitRule::HgbCategorical
+                        } else {
+                            SplitRule::HgbCategoricalTruncating
+                        }
+                    } else {
+                        SplitRule::NanMissing
+                    },
                     value: value.get(i).copied().unwrap_or(f64::NAN),
                 });
             }
@@ -180,7 +230,7 @@ pub fn lower(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<HistBoo
         classes,
         link,
         output,
-        category_sets: Vec::new(),
+        category_sets,
         raw_divisor: 1.0,
         xgboost_f32: false,
         linear_weights: Vec::new(),
@@ -192,4 +242,55 @@ pub fn lower(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<HistBoo
         .build_eval()
         .map_err(|e| e.context(attrs.class_name()))?;
     Ok(model)
+}
+
+/// Per feature, the 256-bit set of categories seen in training (`None` for numeric features):
+/// what `_BinMapper.make_known_categories_bitsets` builds from `bin_thresholds_`.
+fn known_categories(attrs: &Attrs, n_features: usize) -> Result<Vec<Option<[u32; 8]>>> {
+    let mask: Vec<bool> = match attrs.get("is_categorical_") {
+        None | Some(Value::None) => return Ok(vec![None; n_features]),
+        Some(_) => attrs
+            .array("is_categorical_")?
+            .to_i64(attrs.arena())?
+            .into_iter()
+            .map(|v| v != 0)
+            .collect(),
+    };
+    if mask.len() != n_features {
+        return Err(Error::invalid_model(format!(
+            "is_categorical_ has {} entries for {n_features} features",
+            mask.len()
+        )));
+    }
+    let (_, mapper) = attrs.object("_bin_mapper")?;
+    let (_, mapper) = attrs.nested(mapper, &[Class::BinMapper], "_bin_mapper")?;
+    let thresholds = mapper.items("bin_thresholds_")?;
+    let mut known = vec![None; n_features];
+    for (f, slot) in known.iter_mut().enumerate() {
+        if !mask.get(f).copied().unwrap_or(false) {
+            continue;
+        }
+        let values = match thresholds.get(f).map(|&id| attrs.arena().get(id)) {
+            Some(Value::Array(a)) => a.to_f64(attrs.arena())?,
+            _ => {
+                return Err(Error::invalid_model(format!(
+                    "_bin_mapper.bin_thresholds_ has no categories for feature {f}"
+                )))
+            }
+        };
+        let mut set = [0u32; 8];
+        for v in values {
+            if !(0.0..256.0).contains(&v) || v.fract() != 0.0 {
+                return Err(Error::invalid_model(format!(
+                    "feature {f}: known category {v} is not an integer in [0, 256)"
+                )));
+            }
+            let c = v as usize;
+            if let Some(word) = set.get_mut(c / 32) {
+                *word |= 1 << (c % 32);
+            }
+        }
+        *slot = Some(set);
+    }
+    Ok(known)
 }
