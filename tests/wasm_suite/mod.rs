@@ -116,7 +116,11 @@ fn check_case(model: &Model, case: &Case) -> Diff {
             let labels: &Array = predicted.dyn_ref().expect("labels array");
             labels
                 .iter()
-                .map(|l| serde_json::Value::from(l.as_string().unwrap()))
+                .map(|l| match l.as_bool() {
+                    // Boolean classes come back as JS booleans, string classes as strings.
+                    Some(b) => serde_json::Value::from(b),
+                    None => serde_json::Value::from(l.as_string().unwrap()),
+                })
                 .collect()
         };
         assert_eq!(got.len(), want.len(), "{}: row count", case.id);
