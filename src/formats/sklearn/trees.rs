@@ -94,7 +94,7 @@ fn push_tree(
     ctx: &ImportContext,
     payload: impl Fn(usize, &[f64]) -> Vec<f64>,
 ) -> Result<()> {
-    push_tree_nan(builder, tree, column, ctx, false, payload)
+    push_tree_nan(builder, tree, column, ctx, false, &payload)
 }
 
 /// [`push_tree`] that also keeps the learned missing-value directions when the model takes NaN.
@@ -104,7 +104,8 @@ fn push_tree_nan(
     column: u32,
     ctx: &ImportContext,
     takes_nan: bool,
-    payload: impl Fn(usize, &[f64]) -> Vec<f64>,
+    // `dyn`: one copy of the node loop for every importer's leaf payload.
+    payload: &dyn Fn(usize, &[f64]) -> Vec<f64>,
 ) -> Result<()> {
     let limits = ctx.limits;
     limits.check("number of trees", limits.max_trees, builder.n_trees() + 1)?;
@@ -254,7 +255,7 @@ pub fn averaged(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<Aver
         let tree = read_tree(tree_attrs, nf)?;
         check_tree_shape(&tree, attrs, is_classifier, width)?;
         every_tree_has_directions &= !tree.missing_left.is_empty();
-        push_tree_nan(&mut builder, &tree, 0, ctx, takes_nan, |_, row| {
+        push_tree_nan(&mut builder, &tree, 0, ctx, takes_nan, &|_, row| {
             leaf_output(row, width, normalise)
         })
     };
@@ -410,7 +411,7 @@ pub fn bagging(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<Avera
             vec![0]
         };
         check_tree_shape(&tree, &tree_attrs, is_classifier, slots.len()).map_err(at)?;
-        push_tree_nan(&mut builder, &tree, 0, ctx, takes_nan, |_, row| {
+        push_tree_nan(&mut builder, &tree, 0, ctx, takes_nan, &|_, row| {
             let own = leaf_output(row, slots.len(), normalise);
             let mut full = vec![0.0; width];
             for (&slot, v) in slots.iter().zip(own) {
@@ -795,7 +796,7 @@ pub fn isolation(attrs: &Attrs, ctx: &ImportContext) -> Result<IsolationForest> 
                 tree.left.len()
             ))));
         }
-        push_tree_nan(&mut builder, &tree, 0, ctx, takes_anything, |node, _| {
+        push_tree_nan(&mut builder, &tree, 0, ctx, takes_anything, &|node, _| {
             let p = path.get(node).copied().unwrap_or(f64::NAN);
             let a = average.get(node).copied().unwrap_or(f64::NAN);
             vec![p + a - 1.0]
