@@ -558,8 +558,36 @@ struct FastNode {
 }
 
 impl FastNode {
-    #[inline]
+    #[inline(always)]
     fn goes_left(&self, v: f64, category_sets: &[Vec<u32>]) -> bool {
+        let missing_left = self.packed >> 31 != 0;
+        // The numeric rules (every split of most models) are tested inline; the general
+        // dispatch, which grew with the categorical rules, stays out of line (measured: the
+        // inlined dispatch cost 20-25 % of batch throughput).
+        match (self.packed >> 28) & 7 {
+            0 => {
+                return if v.is_nan() {
+                    missing_left
+                } else {
+                    v <= self.threshold
+                }
+            }
+            1 => return (if v.is_nan() { 0.0 } else { v }) <= self.threshold,
+            4 => {
+                return if v.is_nan() {
+                    missing_left
+                } else {
+                    (v as f32) < (self.threshold as f32)
+                }
+            }
+            _ => {}
+        }
+        self.goes_left_other_rule(v, category_sets)
+    }
+
+    /// The remaining rules, kept out of line so the hot loop stays small.
+    #[inline(never)]
+    fn goes_left_other_rule(&self, v: f64, category_sets: &[Vec<u32>]) -> bool {
         let rule = RULES
             .get(((self.packed >> 28) & 7) as usize)
             .copied()
@@ -881,11 +909,7 @@ impl HistBoosted {
         for (t, &root) in eval.roots.iter().enumerate() {
             let column = self.columns.get(t).copied().unwrap_or(0) as usize;
             let steps = eval.depths.get(t).copied().unwrap_or(0);
-            let add = |i: usize, row: &[f64], row_out: &mut [f64]| {
-                let value = eval.values.get(i).map(|&v| match eval.source.get(i) {
-                    Some(&stored) if linear_leaves => leaf_output(stored as usize, v, row),
-                    _ => v,
-                });
+            let add = |value: Option<f64>, row_out: &mut [f64]| {
                 if let (Some(v), Some(o)) = (value, row_out.get_mut(column)) {
                     if f32_sums {
                         *o = f64::from(*o as f32 + v as f32);
@@ -903,16 +927,24 @@ impl HistBoosted {
                         *i = step(*i, block.get(lane * nf..(lane + 1) * nf).unwrap_or(&[]));
                     }
                 }
-                for (lane, (i, row_out)) in idx
-                    .into_iter()
-                    .zip(block_out.chunks_exact_mut(k))
-                    .enumerate()
-                {
-                    add(
-                        i,
-                        block.get(lane * nf..(lane + 1) * nf).unwrap_or(&[]),
-                        row_out,
-                    );
+                // Two loops so plain leaves (nearly every model) keep the tight one.
+                if linear_leaves {
+                    for (lane, (i, row_out)) in idx
+                        .into_iter()
+                        .zip(block_out.chunks_exact_mut(k))
+                        .enumerate()
+                    {
+                        let row = block.get(lane * nf..(lane + 1) * nf).unwrap_or(&[]);
+                        let value = eval.values.get(i).map(|&v| match eval.source.get(i) {
+                            Some(&stored) => leaf_output(stored as usize, v, row),
+                            None => v,
+                        });
+                        add(value, row_out);
+                    }
+                } else {
+                    for (i, row_out) in idx.into_iter().zip(block_out.chunks_exact_mut(k)) {
+                        add(eval.values.get(i).copied(), row_out);
+                    }
                 }
             }
             let stored_root = self.roots.get(t).copied().unwrap_or(0) as usize;
@@ -940,13 +972,13 @@ impl HistBoosted {
                     }
                     i = next;
                 }
-                if let (Some(n), Some(o)) = (self.nodes.get(i), row_out.get_mut(column)) {
-                    let value = leaf_output(i, n.value, row);
-                    if f32_sums {
-                        *o = f64::from(*o as f32 + value as f32);
+                if let Some(n) = self.nodes.get(i) {
+                    let value = if linear_leaves {
+                        leaf_output(i, n.value, row)
                     } else {
-                        *o += value;
-                    }
+                        n.value
+                    };
+                    add(Some(value), row_out);
                 }
             }
         }

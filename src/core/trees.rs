@@ -463,14 +463,19 @@ impl TreeEnsemble {
     #[inline]
     fn leaf_node(&self, t: usize, row: &[f32]) -> usize {
         let mut i = self.roots.get(t).map_or(0, |&r| r as usize);
+        // At most `depth` steps; a row stops early at its leaf (the stored node says so), which
+        // matters for single rows in unbalanced trees.
         for _ in 0..self.depth.get(t).copied().unwrap_or(0) {
-            if let Some(node) = self.eval.get(i) {
-                let x = row.get(node.feature as usize).copied().unwrap_or(0.0);
-                i = if x <= node.threshold {
-                    node.left
-                } else {
-                    node.right
-                } as usize;
+            match (self.eval.get(i), self.stored.nodes.get(i)) {
+                (Some(node), Some(stored)) if stored.feature != LEAF => {
+                    let x = row.get(node.feature as usize).copied().unwrap_or(0.0);
+                    i = if x <= node.threshold {
+                        node.left
+                    } else {
+                        node.right
+                    } as usize;
+                }
+                _ => break,
             }
         }
         i
