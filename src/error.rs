@@ -88,6 +88,9 @@ impl Error {
     pub(crate) fn unsupported_class(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::UnsupportedClass, message)
     }
+    pub(crate) fn unsupported_version(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::UnsupportedVersion, message)
+    }
     pub(crate) fn limit(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::LimitExceeded, message)
     }

@@ -8,7 +8,7 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::core::{ClassLabels, Predictions, Rows};
+use crate::core::{Cell, ClassLabels, Input, Predictions, Rows, Table};
 use crate::error::{Error, ErrorCode};
 use crate::LoadOptions;
 
@@ -347,24 +347,24 @@ fn label_views(labels: &ClassLabels) -> Vec<LabelView<'_>> {
 const CHUNK_ROWS: usize = 16_384;
 
 /// Input as the skin sees it: a typed array (read in chunks) or JS row values.
-enum Input {
+enum JsInput {
     Typed { array: Float64Array, n_cols: usize },
     TypedF32 { array: Float32Array, n_cols: usize },
     Rows(Array),
 }
 
 impl Model {
-    fn input(&self, x: &JsValue, n_cols: Option<u32>) -> Result<Input, JsValue> {
+    fn input(&self, x: &JsValue, n_cols: Option<u32>) -> Result<JsInput, JsValue> {
         let n_features = self.inner.n_features();
         let typed_cols = n_cols.map_or(n_features, |c| c as usize);
         if let Some(array) = x.dyn_ref::<Float64Array>() {
-            return Ok(Input::Typed {
+            return Ok(JsInput::Typed {
                 array: array.clone(),
                 n_cols: typed_cols,
             });
         }
         if let Some(array) = x.dyn_ref::<Float32Array>() {
-            return Ok(Input::TypedF32 {
+            return Ok(JsInput::TypedF32 {
                 array: array.clone(),
                 n_cols: typed_cols,
             });
@@ -381,11 +381,11 @@ impl Model {
                 ))));
             }
         }
-        Ok(Input::Rows(x.clone().unchecked_into()))
+        Ok(JsInput::Rows(x.clone().unchecked_into()))
     }
 
-    /// One JS row (array of numbers, or object keyed by feature name) as f64 values.
-    fn parse_row(&self, row: &JsValue, row_index: usize) -> Result<Vec<f64>, JsValue> {
+    /// One JS row (array of cells, or object keyed by feature name) as cells.
+    fn parse_row(&self, row: &JsValue, row_index: usize) -> Result<Vec<Cell>, JsValue> {
         let names = &self.inner.metadata.feature_names;
         let n_features = names.len();
         if Array::is_array(row) {
@@ -438,7 +438,7 @@ impl Model {
         x: ModelInput,
         n_cols: Option<u32>,
         // `dyn`: one copy of the chunking code for every numeric method (−9 KB of wasm).
-        method: &dyn Fn(&Rows) -> Result<Vec<f64>, Error>,
+        method: &dyn Fn(Input) -> Result<Vec<f64>, Error>,
     ) -> Result<Float64Array, JsValue> {
         guarded(|| {
             let mut out = Vec::new();
@@ -455,7 +455,7 @@ impl Model {
         &self,
         x: &JsValue,
         n_cols: Option<u32>,
-        mut f: impl FnMut(&Rows) -> crate::Result<()>,
+        mut f: impl FnMut(Input) -> crate::Result<()>,
     ) -> Result<(), JsValue> {
         let typed =
             |len: u32, n_cols: usize, f: &mut dyn FnMut(u32, u32, usize) -> Result<(), JsValue>| {
@@ -479,14 +479,16 @@ impl Model {
                 }
             };
         match self.input(x, n_cols)? {
-            Input::Typed { array, n_cols } => typed(array.length(), n_cols, &mut |a, b, first| {
-                let data = array.subarray(a, b).to_vec();
-                let rows = Rows::new(&data, n_cols)
-                    .map_err(js_error)?
-                    .numbered_from(first);
-                f(&rows).map_err(js_error)
-            }),
-            Input::TypedF32 { array, n_cols } => {
+            JsInput::Typed { array, n_cols } => {
+                typed(array.length(), n_cols, &mut |a, b, first| {
+                    let data = array.subarray(a, b).to_vec();
+                    let rows = Rows::new(&data, n_cols)
+                        .map_err(js_error)?
+                        .numbered_from(first);
+                    f(Input::Rows(rows)).map_err(js_error)
+                })
+            }
+            JsInput::TypedF32 { array, n_cols } => {
                 typed(array.length(), n_cols, &mut |a, b, first| {
                     let data: Vec<f64> = array
                         .subarray(a, b)
@@ -497,17 +499,18 @@ impl Model {
                     let rows = Rows::new(&data, n_cols)
                         .map_err(js_error)?
                         .numbered_from(first);
-                    f(&rows).map_err(js_error)
+                    f(Input::Rows(rows)).map_err(js_error)
                 })
             }
-            Input::Rows(rows) => {
+            JsInput::Rows(rows) => {
                 let n_features = self.inner.n_features();
-                let mut data =
+                let mut cells =
                     Vec::with_capacity((rows.length() as usize).saturating_mul(n_features));
                 for (i, row) in rows.iter().enumerate() {
-                    data.extend(self.parse_row(&row, i)?);
+                    cells.extend(self.parse_row(&row, i)?);
                 }
-                f(&Rows::new(&data, n_features).map_err(js_error)?).map_err(js_error)
+                let table = Table::new(cells, n_features).map_err(js_error)?;
+                f(Input::Table(&table)).map_err(js_error)
             }
         }
     }
@@ -548,17 +551,27 @@ impl Model {
     }
 }
 
-/// One input cell: a number, or null/undefined for missing (NaN).
-fn cell_value(cell: &JsValue, row: usize, column: &str) -> Result<f64, JsValue> {
+/// One input cell: a number, string or boolean, or null/undefined/NaN for missing.
+fn cell_value(cell: &JsValue, row: usize, column: &str) -> Result<Cell, JsValue> {
     if let Some(v) = cell.as_f64() {
-        return Ok(v);
+        return Ok(if v.is_nan() {
+            Cell::Missing
+        } else {
+            Cell::Num(v)
+        });
     }
     if cell.is_null() || cell.is_undefined() {
-        return Ok(f64::NAN);
+        return Ok(Cell::Missing);
+    }
+    if let Some(s) = cell.as_string() {
+        return Ok(Cell::Str(s));
+    }
+    if let Some(b) = cell.as_bool() {
+        return Ok(Cell::Bool(b));
     }
     let found = cell.js_typeof().as_string().unwrap_or_default();
     Err(bad_input(format!(
-        "row {row}, column {column:?}: expected a number, found a {found}"
+        "row {row}, column {column:?}: expected a number, string, boolean or null, found a {found}"
     )))
 }
 
@@ -603,16 +616,21 @@ impl Model {
             let x: JsValue = x.into();
             let n_features = self.inner.n_features();
             // Every row: its values, or the error that stops it.
-            let mut parsed: Vec<Result<Vec<f64>, JsValue>> = Vec::new();
+            let mut parsed: Vec<Result<Vec<Cell>, JsValue>> = Vec::new();
             match self.input(&x, n_cols)? {
-                Input::Rows(rows) => {
+                JsInput::Rows(rows) => {
                     for (i, row) in rows.iter().enumerate() {
                         parsed.push(self.parse_row(&row, i));
                     }
                 }
-                Input::Typed { .. } | Input::TypedF32 { .. } => {
-                    self.for_each_chunk(&x, n_cols, |rows| {
-                        parsed.extend(rows.iter().map(|r| Ok(r.to_vec())));
+                JsInput::Typed { .. } | JsInput::TypedF32 { .. } => {
+                    self.for_each_chunk(&x, n_cols, |input| {
+                        if let Input::Rows(rows) = input {
+                            parsed.extend(
+                                rows.iter()
+                                    .map(|r| Ok(r.iter().map(|v| Cell::Num(*v)).collect())),
+                            );
+                        }
                         Ok(())
                     })?;
                 }
@@ -621,7 +639,7 @@ impl Model {
             let mut good_rows = Vec::new();
             for (i, row) in parsed.iter_mut().enumerate() {
                 if let Ok(values) = row {
-                    match self.inner.check_row(i, values) {
+                    match self.inner.check_cells(i, values) {
                         Ok(()) => {
                             good.extend_from_slice(values);
                             good_rows.push(i);
@@ -630,7 +648,7 @@ impl Model {
                     }
                 }
             }
-            let rows = Rows::new(&good, n_features).map_err(js_error)?;
+            let rows = Table::new(good, n_features).map_err(js_error)?;
             let labels: Vec<JsValue> = match self.inner.predict(&rows).map_err(js_error)? {
                 Predictions::Values { data, n_cols } => data
                     .chunks_exact(n_cols.max(1))

@@ -12,7 +12,7 @@ mod common;
 
 use common::{cases, Case, Diff};
 use serde_json::Value;
-use wasm_predict::core::{ClassLabels, Predictions, Rows};
+use wasm_predict::core::{ClassLabels, Input, Predictions, Rows};
 use wasm_predict::{load, to_bundle, LoadOptions, Model};
 
 fn labels_json(labels: &ClassLabels) -> Vec<Value> {
@@ -26,8 +26,17 @@ fn labels_json(labels: &ClassLabels) -> Vec<Value> {
 
 /// Compare one loaded model against the case's recorded scikit-learn outputs.
 fn compare(model: &Model, case: &Case, what: &str) -> Diff {
-    let (x, n_cols) = case.x();
-    let rows = Rows::new(&x, n_cols).unwrap();
+    let table = case.table();
+    let (x, n_cols) = if case.is_mixed() {
+        (Vec::new(), 0)
+    } else {
+        case.x()
+    };
+    let rows = if case.is_mixed() {
+        Input::Table(&table)
+    } else {
+        Input::Rows(Rows::new(&x, n_cols).unwrap())
+    };
     let mut diff = Diff::default();
     assert_eq!(
         model.n_features(),
@@ -66,7 +75,7 @@ fn compare(model: &Model, case: &Case, what: &str) -> Diff {
             ),
         }
     }
-    match model.predict(&rows).unwrap() {
+    match model.predict(rows).unwrap() {
         Predictions::Values { data, .. } => diff.check(
             &format!("{what} predict"),
             &data,
@@ -95,36 +104,36 @@ fn compare(model: &Model, case: &Case, what: &str) -> Diff {
     if case.is_classifier() {
         match case.numbers("predict_proba") {
             Some(want) => {
-                let proba = model.predict_proba(&rows).unwrap();
+                let proba = model.predict_proba(rows).unwrap();
                 diff.check(&format!("{what} predict_proba"), &proba, &want);
             }
             // scikit-learn has none for this classifier (RidgeClassifier, LinearSVC, …).
             None => assert_eq!(
-                model.predict_proba(&rows).unwrap_err().code().as_str(),
+                model.predict_proba(rows).unwrap_err().code().as_str(),
                 "UNSUPPORTED_OPERATION"
             ),
         }
         match case.numbers("decision_function") {
             Some(want) => {
-                let (scores, _) = model.decision_function(&rows).unwrap();
+                let (scores, _) = model.decision_function(rows).unwrap();
                 diff.check(&format!("{what} decision_function"), &scores, &want);
             }
             // scikit-learn has none for this estimator, and neither do we.
             None => assert_eq!(
-                model.decision_function(&rows).unwrap_err().code().as_str(),
+                model.decision_function(rows).unwrap_err().code().as_str(),
                 "UNSUPPORTED_OPERATION"
             ),
         }
     } else {
         assert_eq!(
-            model.predict_proba(&rows).unwrap_err().code().as_str(),
+            model.predict_proba(rows).unwrap_err().code().as_str(),
             "UNSUPPORTED_OPERATION"
         );
         // Outlier detectors: both scores too.
         if let Some(want) = case.numbers("score_samples") {
-            let got = model.score_samples(&rows).unwrap();
+            let got = model.score_samples(rows).unwrap();
             diff.check(&format!("{what} score_samples"), &got, &want);
-            let (decision, _) = model.decision_function(&rows).unwrap();
+            let (decision, _) = model.decision_function(rows).unwrap();
             diff.check(
                 &format!("{what} decision_function"),
                 &decision,
@@ -207,14 +216,28 @@ fn missing_and_huge_values_follow_scikit_learn() {
         };
         for (i, probe) in probes.iter().enumerate() {
             let what = format!("{} {kind} probe {i}", case.id);
+            let mut expected = probe.clone();
+            if case.is_mixed() {
+                expected["mixed"] = Value::Bool(true);
+            }
             let sub = Case {
                 id: case.id,
-                expected: probe.clone(),
+                expected,
                 pickles: case.pickles,
             };
             if let Some(message) = probe["refused"].as_str() {
-                let (x, n_cols) = sub.x();
-                let err = model.predict(&Rows::new(&x, n_cols).unwrap()).unwrap_err();
+                let table = sub.table();
+                let (x, n_cols) = if case.is_mixed() {
+                    (Vec::new(), 0)
+                } else {
+                    sub.x()
+                };
+                let input = if case.is_mixed() {
+                    Input::Table(&table)
+                } else {
+                    Input::Rows(Rows::new(&x, n_cols).unwrap())
+                };
+                let err = model.predict(input).unwrap_err();
                 assert_eq!(
                     err.code().as_str(),
                     "BAD_INPUT",
@@ -252,8 +275,17 @@ fn bundles_round_trip_bit_for_bit() {
             "{}: re-encoding differs",
             case.id
         );
-        let (x, n_cols) = case.x();
-        let rows = Rows::new(&x, n_cols).unwrap();
+        let table = case.table();
+        let (x, n_cols) = if case.is_mixed() {
+            (Vec::new(), 0)
+        } else {
+            case.x()
+        };
+        let rows = if case.is_mixed() {
+            Input::Table(&table)
+        } else {
+            Input::Rows(Rows::new(&x, n_cols).unwrap())
+        };
         let bits = |p: Predictions| match p {
             Predictions::Values { data, .. } => {
                 data.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
@@ -261,18 +293,18 @@ fn bundles_round_trip_bit_for_bit() {
             Predictions::ClassIndices(i) => i.iter().map(|v| *v as u64).collect(),
         };
         assert_eq!(
-            bits(reloaded.predict(&rows).unwrap()),
-            bits(model.predict(&rows).unwrap())
+            bits(reloaded.predict(rows).unwrap()),
+            bits(model.predict(rows).unwrap())
         );
         if case.has_proba() {
             let a: Vec<u64> = model
-                .predict_proba(&rows)
+                .predict_proba(rows)
                 .unwrap()
                 .iter()
                 .map(|v| v.to_bits())
                 .collect();
             let b: Vec<u64> = reloaded
-                .predict_proba(&rows)
+                .predict_proba(rows)
                 .unwrap()
                 .iter()
                 .map(|v| v.to_bits())

@@ -4,6 +4,7 @@
 //! validating constructors here, so evaluation can trust its shapes; a bundle is re-validated
 //! the same way after decoding because it is untrusted input too.
 
+pub mod frame;
 pub mod input;
 pub mod linear;
 pub mod model;
@@ -11,5 +12,6 @@ pub mod transform;
 pub mod tree_models;
 pub mod trees;
 
+pub use frame::{Cell, Table};
 pub use input::Rows;
-pub use model::{ClassLabels, Estimator, Metadata, Model, OutputKind, Predictions};
+pub use model::{ClassLabels, Estimator, Input, Metadata, Model, OutputKind, Predictions};

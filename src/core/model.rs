@@ -2,9 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::frame::{Cell, Frame, Table};
 use super::input::{InputRule, Rows};
 use super::linear::{probabilities, LinearScores, ProbabilityRule};
-use super::transform::Transform;
+use super::transform::Stage;
 use super::tree_models::{
     argmax, AdaBoost, AveragedTrees, BoostedTrees, HistBoosted, IsolationForest,
 };
@@ -187,12 +188,31 @@ pub enum Predictions {
     ClassIndices(Vec<usize>),
 }
 
+/// What the prediction calls take: numeric rows, or mixed cells (strings for encoders).
+#[derive(Clone, Copy, Debug)]
+pub enum Input<'a> {
+    Rows(Rows<'a>),
+    Table(&'a Table),
+}
+
+impl<'a> From<&Rows<'a>> for Input<'a> {
+    fn from(rows: &Rows<'a>) -> Self {
+        Input::Rows(*rows)
+    }
+}
+
+impl<'a> From<&'a Table> for Input<'a> {
+    fn from(table: &'a Table) -> Self {
+        Input::Table(table)
+    }
+}
+
 /// A model ready to predict.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Model {
     pub metadata: Metadata,
-    /// Preprocessing applied to every row first (a Pipeline's transformers), in order.
-    pub preprocess: Vec<Transform>,
+    /// Preprocessing applied to the input first (a Pipeline's transformers), in order.
+    pub preprocess: Vec<Stage>,
     pub estimator: Estimator,
 }
 
@@ -205,7 +225,7 @@ impl Model {
     /// A model whose rows go through `preprocess` before the estimator.
     pub fn with_preprocess(
         metadata: Metadata,
-        preprocess: Vec<Transform>,
+        preprocess: Vec<Stage>,
         estimator: Estimator,
     ) -> Result<Self> {
         let model = Model {
@@ -252,12 +272,12 @@ impl Model {
             let next = self
                 .preprocess
                 .get(i + 1)
-                .map_or(self.estimator_n_features(), Transform::n_features);
-            if step.n_features() != next {
+                .map_or(self.estimator_n_features(), Stage::n_features);
+            if step.n_outputs() != next {
                 return Err(Error::invalid_model(format!(
                     "pipeline step {i} ({}) outputs {} columns but the next step takes {next}",
                     step.name(),
-                    step.n_features()
+                    step.n_outputs()
                 )));
             }
         }
@@ -275,7 +295,7 @@ impl Model {
     pub fn n_features(&self) -> usize {
         self.preprocess
             .first()
-            .map_or(self.estimator_n_features(), Transform::n_features)
+            .map_or(self.estimator_n_features(), Stage::n_features)
     }
 
     /// Columns the final estimator sees (after preprocessing).
@@ -320,29 +340,65 @@ impl Model {
 
     /// The checks `predict` applies, for one row of a larger batch (`predictRows`).
     pub fn check_row(&self, row_index: usize, row: &[f64]) -> Result<()> {
-        self.checked(&Rows::new(row, row.len())?.numbered_from(row_index))
-            .map(|_| ())
+        self.checked(Input::Rows(
+            Rows::new(row, row.len())?.numbered_from(row_index),
+        ))
+        .map(|_| ())
+    }
+
+    /// [`Self::check_row`] for a row of mixed cells.
+    pub fn check_cells(&self, row_index: usize, row: &[Cell]) -> Result<()> {
+        let table = Table::new(row.to_vec(), row.len())?.numbered_from(row_index);
+        self.checked(Input::Table(&table)).map(|_| ())
+    }
+
+    /// Whether the model's first stage can take strings (an encoder or imputer reads some
+    /// input column directly), so callers know to pass mixed cells.
+    pub fn takes_mixed_input(&self) -> bool {
+        !self.preprocess.is_empty()
     }
 
     /// Check the column count, run the preprocessing, then reject NaN/infinity where the final
-    /// estimator cannot take them (scalers pass NaN through; the estimators here do not accept
-    /// it). Returns the rows the estimator sees.
-    fn checked<'a>(&self, x: &Rows<'a>) -> Result<Cow<'a, [f64]>> {
-        x.expect_cols(self.n_features())?;
-        let data: Cow<'a, [f64]> = if self.preprocess.is_empty() {
-            Cow::Borrowed(x.data())
-        } else {
-            let mut owned = x.data().to_vec();
-            for row in owned.chunks_exact_mut(self.n_features().max(1)) {
-                for step in &self.preprocess {
-                    step.apply(row);
-                }
-            }
-            Cow::Owned(owned)
+    /// estimator cannot take them. Returns the rows the estimator sees.
+    fn checked<'a>(&self, x: Input<'a>) -> Result<Cow<'a, [f64]>> {
+        let (n_cols, first_row) = match x {
+            Input::Rows(r) => (r.n_cols(), r.first_row()),
+            Input::Table(t) => (t.n_cols(), t.first_row()),
         };
-        let rows = Rows::new(&data, self.estimator_n_features())?.numbered_from(x.first_row());
-        let (names, class) = (&self.metadata.feature_names, self.short_class_name());
-        rows.expect(self.estimator.input_rule(), names, class)?;
+        if n_cols != self.n_features() {
+            return Err(Error::shape(format!(
+                "input has {n_cols} columns but the model was fitted on {} features",
+                self.n_features()
+            )));
+        }
+        let names = &self.metadata.feature_names;
+        let (data, out_names): (Cow<'a, [f64]>, Cow<'_, [String]>) = match x {
+            Input::Rows(r) if self.preprocess.is_empty() => {
+                (Cow::Borrowed(r.data()), Cow::Borrowed(names))
+            }
+            _ => {
+                let mut frame = match x {
+                    Input::Rows(r) => Frame::from_rows(&r, names),
+                    Input::Table(t) => Frame::from_table(t, names),
+                };
+                for (i, stage) in self.preprocess.iter().enumerate() {
+                    frame = stage
+                        .apply(frame)
+                        .map_err(|e| e.context(format!("pipeline step {i} ({})", stage.name())))?;
+                }
+                let out_names = frame.names.clone();
+                (
+                    Cow::Owned(frame.into_row_major(self.short_class_name())?),
+                    Cow::Owned(out_names),
+                )
+            }
+        };
+        let rows = Rows::new(&data, self.estimator_n_features())?.numbered_from(first_row);
+        rows.expect(
+            self.estimator.input_rule(),
+            &out_names,
+            self.short_class_name(),
+        )?;
         Ok(data)
     }
 
@@ -357,7 +413,11 @@ impl Model {
     }
 
     /// `predict`: regression values, or the index of the predicted class per row.
-    pub fn predict(&self, x: &Rows) -> Result<Predictions> {
+    pub fn predict<'a>(&self, x: impl Into<Input<'a>>) -> Result<Predictions> {
+        self.predict_input(x.into())
+    }
+
+    fn predict_input(&self, x: Input) -> Result<Predictions> {
         let data = self.checked(x)?;
         let x = &Rows::new(&data, self.estimator_n_features())?;
         match &self.estimator {
@@ -431,7 +491,11 @@ impl Model {
     }
 
     /// `score_samples` of outlier detectors (IsolationForest): one score per row.
-    pub fn score_samples(&self, x: &Rows) -> Result<Vec<f64>> {
+    pub fn score_samples<'a>(&self, x: impl Into<Input<'a>>) -> Result<Vec<f64>> {
+        self.score_samples_input(x.into())
+    }
+
+    fn score_samples_input(&self, x: Input) -> Result<Vec<f64>> {
         let Estimator::IsolationForest(m) = &self.estimator else {
             return Err(self.unsupported("scoreSamples"));
         };
@@ -440,7 +504,11 @@ impl Model {
     }
 
     /// `predict_proba`: `n_rows × n_classes`, classes in the order of the labels.
-    pub fn predict_proba(&self, x: &Rows) -> Result<Vec<f64>> {
+    pub fn predict_proba<'a>(&self, x: impl Into<Input<'a>>) -> Result<Vec<f64>> {
+        self.predict_proba_input(x.into())
+    }
+
+    fn predict_proba_input(&self, x: Input) -> Result<Vec<f64>> {
         let no_probabilities = matches!(
             &self.estimator,
             Estimator::LinearClassifier(m) if m.probability == ProbabilityRule::Unavailable
@@ -475,7 +543,11 @@ impl Model {
     }
 
     /// `decision_function`: the raw class scores, `n_rows × n_scores` (1 column for binary).
-    pub fn decision_function(&self, x: &Rows) -> Result<(Vec<f64>, usize)> {
+    pub fn decision_function<'a>(&self, x: impl Into<Input<'a>>) -> Result<(Vec<f64>, usize)> {
+        self.decision_function_input(x.into())
+    }
+
+    fn decision_function_input(&self, x: Input) -> Result<(Vec<f64>, usize)> {
         let has_scores = matches!(&self.estimator, Estimator::LinearClassifier(_))
             || matches!(&self.estimator, Estimator::BoostedTrees(m) if m.classes.is_some())
             || matches!(&self.estimator, Estimator::HistBoosted(m) if m.classes.is_some())
@@ -503,7 +575,11 @@ impl Model {
 
     /// scikit-learn's `apply`: the leaf index each tree sends each row to, `n_rows × n_trees`
     /// (gradient boosting: trees in stage order, `K` per stage). Returns the column count.
-    pub fn apply(&self, x: &Rows) -> Result<(Vec<f64>, usize)> {
+    pub fn apply<'a>(&self, x: impl Into<Input<'a>>) -> Result<(Vec<f64>, usize)> {
+        self.apply_input(x.into())
+    }
+
+    fn apply_input(&self, x: Input) -> Result<(Vec<f64>, usize)> {
         let trees = match &self.estimator {
             Estimator::AveragedTrees(m) if m.has_apply => &m.trees,
             Estimator::BoostedTrees(m) => &m.trees,

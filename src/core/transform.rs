@@ -1,12 +1,348 @@
-//! Preprocessing steps that run before an estimator (a scikit-learn `Pipeline`'s transformers).
+//! Preprocessing that runs before an estimator: a scikit-learn `Pipeline`'s transformers, and a
+//! `ColumnTransformer`/`FeatureUnion`'s branches.
 //!
-//! They keep scikit-learn's exact arithmetic: StandardScaler subtracts then divides (it does not
-//! multiply by a reciprocal), MinMaxScaler multiplies then adds, then clips.
+//! Steps keep scikit-learn's arithmetic: StandardScaler subtracts then divides (it does not
+//! multiply by a reciprocal), MinMaxScaler multiplies then adds, then clips. Each step also
+//! refuses what scikit-learn's input validation for that step refuses.
+//!
+//! A branch holds plain steps only, never another split, so a bundle cannot encode unbounded
+//! nesting.
 
 use serde::{Deserialize, Serialize};
 
+use super::frame::{Cell, Column, Frame};
 use crate::error::{Error, Result};
 
+/// One preprocessing stage of a model.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Stage {
+    Step(Transform),
+    /// `ColumnTransformer` / `FeatureUnion`: branches over column subsets, outputs side by side.
+    Split(ColumnSplit),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ColumnSplit {
+    /// "ColumnTransformer" or "FeatureUnion".
+    pub kind: String,
+    pub n_features: usize,
+    pub branches: Vec<Branch>,
+}
+
+/// One transformer of a split, over some input columns (a `'passthrough'` branch has no steps).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Branch {
+    pub name: String,
+    pub columns: Vec<usize>,
+    pub steps: Vec<Transform>,
+    /// `transformer_weights`: the branch output is multiplied by it.
+    pub weight: Option<f64>,
+}
+
+impl Stage {
+    pub fn n_features(&self) -> usize {
+        match self {
+            Stage::Step(t) => t.n_features(),
+            Stage::Split(s) => s.n_features,
+        }
+    }
+
+    pub fn n_outputs(&self) -> usize {
+        match self {
+            Stage::Step(t) => t.n_outputs(),
+            Stage::Split(s) => s
+                .branches
+                .iter()
+                .map(|b| b.steps.last().map_or(b.columns.len(), Transform::n_outputs))
+                .sum(),
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        match self {
+            Stage::Step(t) => t.name(),
+            Stage::Split(s) => &s.kind,
+        }
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        match self {
+            Stage::Step(t) => t.validate(),
+            Stage::Split(split) => {
+                for b in &split.branches {
+                    if let Some(c) = b.columns.iter().find(|&&c| c >= split.n_features) {
+                        return Err(Error::invalid_model(format!(
+                            "{} branch {:?} selects column {c} of {}",
+                            split.kind, b.name, split.n_features
+                        )));
+                    }
+                    chain_widths(&b.steps, b.columns.len(), &format!("branch {:?}", b.name))?;
+                    if b.weight.is_some_and(|w| !w.is_finite()) {
+                        return Err(Error::invalid_model(format!(
+                            "{} branch {:?} has a non-finite weight",
+                            split.kind, b.name
+                        )));
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+
+    pub(crate) fn apply(&self, frame: Frame) -> Result<Frame> {
+        match self {
+            Stage::Step(t) => t.apply(frame),
+            Stage::Split(split) => {
+                let mut cols = Vec::new();
+                let mut names = Vec::new();
+                for b in &split.branches {
+                    let picked = b
+                        .columns
+                        .iter()
+                        .map(|&c| {
+                            frame
+                                .cols
+                                .get(c)
+                                .cloned()
+                                .unwrap_or(Column::Num(Vec::new()))
+                        })
+                        .collect();
+                    let picked_names = b
+                        .columns
+                        .iter()
+                        .map(|&c| frame.names.get(c).cloned().unwrap_or_default())
+                        .collect();
+                    let mut part = frame.with_cols(picked, picked_names);
+                    for step in &b.steps {
+                        part = step.apply(part).map_err(|e| {
+                            e.context(format!("{} transformer {:?}", split.kind, b.name))
+                        })?;
+                    }
+                    if let Some(w) = b.weight {
+                        part.numeric(&split.kind)?;
+                        part.numbers_mut().flatten().for_each(|v| *v *= w);
+                    }
+                    cols.extend(part.cols);
+                    names.extend(part.names);
+                }
+                Ok(frame.with_cols(cols, names))
+            }
+        }
+    }
+}
+
+/// Check that each step's output width is the next one's input width.
+pub(crate) fn chain_widths(steps: &[Transform], n_in: usize, what: &str) -> Result<usize> {
+    let mut width = n_in;
+    for (i, step) in steps.iter().enumerate() {
+        step.validate()?;
+        if step.n_features() != width {
+            return Err(Error::invalid_model(format!(
+                "{what}: step {i} ({}) takes {} columns but receives {width}",
+                step.name(),
+                step.n_features()
+            )));
+        }
+        width = step.n_outputs();
+    }
+    Ok(width)
+}
+
+/// `Normalizer`'s norm.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Norm {
+    L1,
+    L2,
+    Max,
+}
+
+/// Element-wise numpy functions a `FunctionTransformer` may hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Ufunc {
+    Log1p,
+    Expm1,
+    Log,
+    Log2,
+    Log10,
+    Exp,
+    Sqrt,
+    Square,
+    Abs,
+    Negative,
+    Reciprocal,
+    Sign,
+    Floor,
+    Ceil,
+    Rint,
+}
+
+impl Ufunc {
+    pub const ALL: [(&'static str, Ufunc); 16] = [
+        ("log1p", Ufunc::Log1p),
+        ("expm1", Ufunc::Expm1),
+        ("log", Ufunc::Log),
+        ("log2", Ufunc::Log2),
+        ("log10", Ufunc::Log10),
+        ("exp", Ufunc::Exp),
+        ("sqrt", Ufunc::Sqrt),
+        ("square", Ufunc::Square),
+        ("absolute", Ufunc::Abs),
+        ("fabs", Ufunc::Abs),
+        ("negative", Ufunc::Negative),
+        ("reciprocal", Ufunc::Reciprocal),
+        ("sign", Ufunc::Sign),
+        ("floor", Ufunc::Floor),
+        ("ceil", Ufunc::Ceil),
+        ("rint", Ufunc::Rint),
+    ];
+
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, u)| *u == self)
+            .map_or("?", |(n, _)| n)
+    }
+
+    fn eval(self, x: f64) -> f64 {
+        match self {
+            Ufunc::Log1p => x.ln_1p(),
+            Ufunc::Expm1 => x.exp_m1(),
+            Ufunc::Log => x.ln(),
+            Ufunc::Log2 => x.log2(),
+            Ufunc::Log10 => x.log10(),
+            Ufunc::Exp => x.exp(),
+            Ufunc::Sqrt => x.sqrt(),
+            Ufunc::Square => x * x,
+            Ufunc::Abs => x.abs(),
+            Ufunc::Negative => -x,
+            Ufunc::Reciprocal => 1.0 / x,
+            // numpy: sign(0) = 0, sign(NaN) = NaN.
+            Ufunc::Sign if x == 0.0 || x.is_nan() => x,
+            Ufunc::Sign => x.signum(),
+            Ufunc::Floor => x.floor(),
+            Ufunc::Ceil => x.ceil(),
+            // numpy rounds half to even.
+            Ufunc::Rint => x.round_ties_even(),
+        }
+    }
+}
+
+/// The fitted categories of one encoded column, in `categories_` order.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum Categories {
+    /// Numeric (or boolean, as 0/1) categories; NaN is the missing category.
+    Num(Vec<f64>),
+    /// String categories; `None` is the missing category (NaN or None in the pickle).
+    Text(Vec<Option<String>>),
+}
+
+impl Categories {
+    pub fn len(&self) -> usize {
+        match self {
+            Categories::Num(v) => v.len(),
+            Categories::Text(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The index of `cell`'s category, if it has one.
+    pub fn find(&self, cell: &Cell) -> Option<usize> {
+        match self {
+            Categories::Num(cats) => {
+                let x = cell.as_number()?;
+                cats.iter()
+                    .position(|c| *c == x || (c.is_nan() && x.is_nan()))
+            }
+            Categories::Text(cats) => {
+                if cell.is_missing() {
+                    return cats.iter().position(Option::is_none);
+                }
+                let Cell::Str(s) = cell else { return None };
+                cats.iter().position(|c| c.as_deref() == Some(s.as_str()))
+            }
+        }
+    }
+
+    /// The category's text for output column names.
+    fn label(&self, i: usize) -> String {
+        match self {
+            Categories::Num(v) => v.get(i).map_or_else(String::new, |x| format!("{x}")),
+            Categories::Text(v) => v.get(i).map_or_else(String::new, |x| {
+                x.clone().unwrap_or_else(|| "nan".to_owned())
+            }),
+        }
+    }
+}
+
+/// One column of a `OneHotEncoder`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OneHotColumn {
+    pub categories: Categories,
+    /// Output column (within this feature's block) of each category; `None` for a dropped one.
+    pub output_of: Vec<Option<u32>>,
+    pub n_outputs: usize,
+    /// Where unknown values go under `handle_unknown='infrequent_if_exist'` (the infrequent
+    /// column), `None` for all zeros.
+    pub unknown_output: Option<u32>,
+}
+
+/// Bitwise equality, so NaN categories and codes compare equal to themselves (a bundle must
+/// reproduce the model exactly).
+fn same_bits(a: &[f64], b: &[f64]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
+}
+
+impl PartialEq for Categories {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Categories::Num(a), Categories::Num(b)) => same_bits(a, b),
+            (Categories::Text(a), Categories::Text(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl PartialEq for OrdinalColumn {
+    fn eq(&self, other: &Self) -> bool {
+        self.categories == other.categories
+            && same_bits(&self.code_of, &other.code_of)
+            && self.unknown_code.map(f64::to_bits) == other.unknown_code.map(f64::to_bits)
+    }
+}
+
+/// One column of an `OrdinalEncoder`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct OrdinalColumn {
+    pub categories: Categories,
+    /// The code of each category (its index, its infrequent group's, or the missing code).
+    pub code_of: Vec<f64>,
+    /// The code for unknown values (`use_encoded_value`, or the infrequent group); `None`
+    /// means an unknown value is an error.
+    pub unknown_code: Option<f64>,
+}
+
+/// How a value is recognised as missing by an imputer / indicator (`missing_values`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum MissingMarker {
+    /// NaN (and None, and JS null/undefined).
+    Nan,
+    Value(Cell),
+}
+
+impl MissingMarker {
+    fn matches(&self, cell: &Cell) -> bool {
+        match self {
+            MissingMarker::Nan => cell.is_missing(),
+            MissingMarker::Value(Cell::Num(v)) => cell.as_number() == Some(*v),
+            MissingMarker::Value(v) => cell == v,
+        }
+    }
+}
+
+/// Every preprocessing step the core can run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Transform {
     /// `StandardScaler`: `(x - mean) / scale`; either part may be off (`with_mean=False`, …).
@@ -21,54 +357,157 @@ pub enum Transform {
         min: Vec<f64>,
         clip: Option<(f64, f64)>,
     },
+    /// `MaxAbsScaler`: `x / scale`.
+    MaxAbs { scale: Vec<f64> },
+    /// `RobustScaler`: `(x - center) / scale`.
+    Robust {
+        center: Option<Vec<f64>>,
+        scale: Option<Vec<f64>>,
+        n_features: usize,
+    },
+    /// `Normalizer`: each row divided by its norm (rows of norm 0 unchanged).
+    Normalize { norm: Norm, n_features: usize },
+    /// `Binarizer`: `x > threshold` as 1/0.
+    Binarize { threshold: f64, n_features: usize },
+    /// `FunctionTransformer` with no function (identity) or an allow-listed numpy ufunc.
+    Function {
+        func: Option<Ufunc>,
+        n_features: usize,
+        /// `validate=True`: NaN and infinity are refused first.
+        validate: bool,
+    },
+    /// `SimpleImputer`: missing cells replaced by `fill[column]`; columns without a
+    /// statistic are dropped; `indicator` columns (input indices) append a missing flag.
+    Impute {
+        missing: MissingMarker,
+        fill: Vec<Cell>,
+        keep: Vec<usize>,
+        indicator: Vec<usize>,
+        n_features: usize,
+    },
+    /// `MissingIndicator`: 1/0 flags for `features`; `error_on_new` refuses missing values in
+    /// other columns.
+    MissingIndicator {
+        missing: MissingMarker,
+        features: Vec<usize>,
+        error_on_new: bool,
+        n_features: usize,
+    },
+    /// `OneHotEncoder`; `error_on_unknown` is `handle_unknown='error'`.
+    OneHot {
+        columns: Vec<OneHotColumn>,
+        error_on_unknown: bool,
+    },
+    /// `OrdinalEncoder`.
+    Ordinal { columns: Vec<OrdinalColumn> },
+    /// A fitted feature selector (VarianceThreshold, SelectKBest, RFE, …): the kept columns.
+    Select {
+        class: String,
+        keep: Vec<usize>,
+        n_features: usize,
+        /// Whether the selector's validation lets NaN through.
+        nan_ok: bool,
+    },
+    /// `PolynomialFeatures`: one output per combination of input columns (empty = bias).
+    Polynomial {
+        combinations: Vec<Vec<u32>>,
+        n_features: usize,
+    },
 }
 
 impl Transform {
-    /// Columns in and out (these transforms keep the width).
+    /// Columns in.
     pub fn n_features(&self) -> usize {
         match self {
-            Transform::Standardize { n_features, .. } => *n_features,
-            Transform::MinMax { scale, .. } => scale.len(),
+            Transform::Standardize { n_features, .. }
+            | Transform::Robust { n_features, .. }
+            | Transform::Normalize { n_features, .. }
+            | Transform::Binarize { n_features, .. }
+            | Transform::Function { n_features, .. }
+            | Transform::Impute { n_features, .. }
+            | Transform::MissingIndicator { n_features, .. }
+            | Transform::Select { n_features, .. }
+            | Transform::Polynomial { n_features, .. } => *n_features,
+            Transform::MinMax { scale, .. } | Transform::MaxAbs { scale } => scale.len(),
+            Transform::OneHot { columns, .. } => columns.len(),
+            Transform::Ordinal { columns } => columns.len(),
         }
     }
 
-    pub fn name(&self) -> &'static str {
+    /// Columns out.
+    pub fn n_outputs(&self) -> usize {
+        match self {
+            Transform::Impute {
+                keep, indicator, ..
+            } => keep.len() + indicator.len(),
+            Transform::MissingIndicator { features, .. } => features.len(),
+            Transform::OneHot { columns, .. } => columns.iter().map(|c| c.n_outputs).sum(),
+            Transform::Select { keep, .. } => keep.len(),
+            Transform::Polynomial { combinations, .. } => combinations.len(),
+            _ => self.n_features(),
+        }
+    }
+
+    pub fn name(&self) -> &str {
         match self {
             Transform::Standardize { .. } => "StandardScaler",
             Transform::MinMax { .. } => "MinMaxScaler",
+            Transform::MaxAbs { .. } => "MaxAbsScaler",
+            Transform::Robust { .. } => "RobustScaler",
+            Transform::Normalize { .. } => "Normalizer",
+            Transform::Binarize { .. } => "Binarizer",
+            Transform::Function { .. } => "FunctionTransformer",
+            Transform::Impute { .. } => "SimpleImputer",
+            Transform::MissingIndicator { .. } => "MissingIndicator",
+            Transform::OneHot { .. } => "OneHotEncoder",
+            Transform::Ordinal { .. } => "OrdinalEncoder",
+            Transform::Select { class, .. } => class,
+            Transform::Polynomial { .. } => "PolynomialFeatures",
         }
     }
 
     pub fn validate(&self) -> Result<()> {
         let n = self.n_features();
-        let finite = |v: &[f64], what: &str| -> Result<()> {
+        let name = self.name();
+        let sized = |v: &[f64], what: &str| -> Result<()> {
             if v.len() != n {
                 return Err(Error::invalid_model(format!(
-                    "{}: {what} has {} values for {n} features",
-                    self.name(),
+                    "{name}: {what} has {} values for {n} features",
                     v.len()
                 )));
             }
             if let Some(i) = v.iter().position(|x| !x.is_finite()) {
                 return Err(Error::invalid_model(format!(
-                    "{}: {what}[{i}] is not finite",
-                    self.name()
+                    "{name}: {what}[{i}] is not finite"
                 )));
             }
             Ok(())
         };
+        let in_range = |v: &[usize], what: &str| -> Result<()> {
+            match v.iter().find(|&&i| i >= n) {
+                Some(i) => Err(Error::invalid_model(format!(
+                    "{name}: {what} names column {i} of {n}"
+                ))),
+                None => Ok(()),
+            }
+        };
         match self {
-            Transform::Standardize { mean, scale, .. } => {
+            Transform::Standardize { mean, scale, .. }
+            | Transform::Robust {
+                center: mean,
+                scale,
+                ..
+            } => {
                 if let Some(m) = mean {
-                    finite(m, "mean_")?;
+                    sized(m, "mean_/center_")?;
                 }
                 if let Some(s) = scale {
-                    finite(s, "scale_")?;
+                    sized(s, "scale_")?;
                 }
             }
             Transform::MinMax { scale, min, clip } => {
-                finite(scale, "scale_")?;
-                finite(min, "min_")?;
+                sized(scale, "scale_")?;
+                sized(min, "min_")?;
                 if let Some((lo, hi)) = clip {
                     if !(lo.is_finite() && hi.is_finite() && lo <= hi) {
                         return Err(Error::invalid_model(
@@ -77,36 +516,365 @@ impl Transform {
                     }
                 }
             }
+            Transform::MaxAbs { scale } => sized(scale, "scale_")?,
+            Transform::Binarize { threshold, .. } if threshold.is_nan() => {
+                return Err(Error::invalid_model("Binarizer: threshold is NaN"))
+            }
+            Transform::Impute {
+                fill,
+                keep,
+                indicator,
+                ..
+            } => {
+                if fill.len() != n {
+                    return Err(Error::invalid_model(format!(
+                        "SimpleImputer: statistics_ has {} values for {n} features",
+                        fill.len()
+                    )));
+                }
+                in_range(keep, "a kept column")?;
+                in_range(indicator, "indicator_.features_")?;
+            }
+            Transform::MissingIndicator { features, .. } => in_range(features, "features_")?,
+            Transform::Select { keep, .. } => in_range(keep, "the support mask")?,
+            Transform::Polynomial { combinations, .. } => {
+                let flat: Vec<usize> = combinations.iter().flatten().map(|&i| i as usize).collect();
+                in_range(&flat, "a combination")?;
+            }
+            Transform::OneHot { columns, .. } => {
+                for (i, c) in columns.iter().enumerate() {
+                    let bad = c.output_of.len() != c.categories.len()
+                        || c.output_of
+                            .iter()
+                            .chain(std::iter::once(&c.unknown_output))
+                            .flatten()
+                            .any(|&o| o as usize >= c.n_outputs);
+                    if bad {
+                        return Err(Error::invalid_model(format!(
+                            "OneHotEncoder: column {i}'s categories and output columns disagree"
+                        )));
+                    }
+                }
+            }
+            Transform::Ordinal { columns } => {
+                if let Some(i) = columns
+                    .iter()
+                    .position(|c| c.code_of.len() != c.categories.len())
+                {
+                    return Err(Error::invalid_model(format!(
+                        "OrdinalEncoder: column {i}'s categories and codes disagree"
+                    )));
+                }
+            }
+            Transform::Normalize { .. }
+            | Transform::Binarize { .. }
+            | Transform::Function { .. } => {}
         }
         Ok(())
     }
 
-    /// Transform one row in place (length checked by the caller).
-    pub fn apply(&self, row: &mut [f64]) {
+    /// Transform a frame of `n_features()` columns into one of `n_outputs()` columns.
+    pub(crate) fn apply(&self, mut frame: Frame) -> Result<Frame> {
+        let name = self.name();
         match self {
-            Transform::Standardize { mean, scale, .. } => {
-                if let Some(mean) = mean {
-                    row.iter_mut().zip(mean).for_each(|(x, m)| *x -= m);
-                }
-                if let Some(scale) = scale {
-                    row.iter_mut().zip(scale).for_each(|(x, s)| *x /= s);
-                }
+            Transform::Impute { .. } | Transform::MissingIndicator { .. } => {
+                return self.impute(frame)
             }
-            Transform::MinMax { scale, min, clip } => {
-                for ((x, s), m) in row.iter_mut().zip(scale).zip(min) {
-                    *x = *x * s + m;
-                    if let Some((lo, hi)) = clip {
-                        // numpy.clip: NaN stays NaN.
-                        *x = if *x < *lo {
-                            *lo
-                        } else if *x > *hi {
-                            *hi
-                        } else {
-                            *x
+            Transform::OneHot { .. } | Transform::Ordinal { .. } => return self.encode(frame),
+            _ => {}
+        }
+        frame.numeric(name)?;
+        // Which values each step's validation lets through, as scikit-learn checks them.
+        match self {
+            Transform::Function {
+                validate: false, ..
+            } => {}
+            Transform::Normalize { .. }
+            | Transform::Binarize { .. }
+            | Transform::Polynomial { .. }
+            | Transform::Function { .. } => frame.expect_finite(name, false)?,
+            Transform::Select { nan_ok, .. } => frame.expect_finite(name, *nan_ok)?,
+            _ => frame.expect_finite(name, true)?,
+        }
+        let each = |frame: &mut Frame, f: &dyn Fn(usize, &mut f64)| {
+            for (c, col) in frame.numbers_mut().enumerate() {
+                col.iter_mut().for_each(|x| f(c, x));
+            }
+        };
+        let at = |v: &Option<Vec<f64>>, c: usize| v.as_ref().and_then(|v| v.get(c).copied());
+        match self {
+            Transform::Standardize { mean, scale, .. }
+            | Transform::Robust {
+                center: mean,
+                scale,
+                ..
+            } => each(&mut frame, &|c, x| {
+                if let Some(m) = at(mean, c) {
+                    *x -= m;
+                }
+                if let Some(s) = at(scale, c) {
+                    *x /= s;
+                }
+            }),
+            Transform::MinMax { scale, min, clip } => each(&mut frame, &|c, x| {
+                *x = *x * scale.get(c).copied().unwrap_or(1.0) + min.get(c).copied().unwrap_or(0.0);
+                if let Some((lo, hi)) = clip {
+                    // numpy.clip: NaN stays NaN.
+                    if *x < *lo {
+                        *x = *lo;
+                    } else if *x > *hi {
+                        *x = *hi;
+                    }
+                }
+            }),
+            Transform::MaxAbs { scale } => each(&mut frame, &|c, x| {
+                *x /= scale.get(c).copied().unwrap_or(1.0);
+            }),
+            Transform::Binarize { threshold, .. } => each(&mut frame, &|_, x| {
+                *x = f64::from(u8::from(*x > *threshold));
+            }),
+            Transform::Function { func: Some(f), .. } => {
+                each(&mut frame, &|_, x| *x = f.eval(*x));
+            }
+            Transform::Normalize { norm, .. } => {
+                let mut norms = vec![0.0f64; frame.n_rows];
+                for col in frame.numbers() {
+                    for (n, x) in norms.iter_mut().zip(col) {
+                        *n = match norm {
+                            Norm::L1 => *n + x.abs(),
+                            Norm::L2 => *n + x * x,
+                            Norm::Max => n.max(x.abs()),
                         };
                     }
                 }
+                for n in &mut norms {
+                    if *norm == Norm::L2 {
+                        *n = n.sqrt();
+                    }
+                    if *n == 0.0 {
+                        *n = 1.0;
+                    }
+                }
+                for col in frame.numbers_mut() {
+                    col.iter_mut().zip(&norms).for_each(|(x, n)| *x /= n);
+                }
+            }
+            Transform::Select { keep, .. } => {
+                let cols = keep
+                    .iter()
+                    .filter_map(|&c| frame.cols.get(c).cloned())
+                    .collect();
+                let names = keep
+                    .iter()
+                    .filter_map(|&c| frame.names.get(c).cloned())
+                    .collect();
+                return Ok(frame.with_cols(cols, names));
+            }
+            Transform::Polynomial { combinations, .. } => {
+                let inputs: Vec<&[f64]> = frame.numbers().collect();
+                let mut cols = Vec::with_capacity(combinations.len());
+                let mut names = Vec::with_capacity(combinations.len());
+                for combo in combinations {
+                    // scikit-learn builds degree d from degree d-1 columns times the combination's
+                    // first feature, so the product runs from the last factor to the first.
+                    let mut out = vec![1.0; frame.n_rows];
+                    for (k, &f) in combo.iter().rev().enumerate() {
+                        let x = inputs.get(f as usize).copied().unwrap_or(&[]);
+                        for (o, v) in out.iter_mut().zip(x) {
+                            *o = if k == 0 { *v } else { *o * v };
+                        }
+                    }
+                    cols.push(Column::Num(out));
+                    let parts: Vec<&str> = combo
+                        .iter()
+                        .filter_map(|&f| frame.names.get(f as usize).map(String::as_str))
+                        .collect();
+                    names.push(if parts.is_empty() {
+                        "1".to_owned()
+                    } else {
+                        parts.join(" ")
+                    });
+                }
+                return Ok(frame.with_cols(cols, names));
+            }
+            _ => {}
+        }
+        Ok(frame)
+    }
+
+    /// SimpleImputer and MissingIndicator.
+    fn impute(&self, frame: Frame) -> Result<Frame> {
+        let (missing, flagged, error_on_new) = match self {
+            Transform::Impute {
+                missing, indicator, ..
+            } => (missing, indicator, false),
+            Transform::MissingIndicator {
+                missing,
+                features,
+                error_on_new,
+                ..
+            } => (missing, features, *error_on_new),
+            _ => return Ok(frame),
+        };
+        // Numeric columns refuse infinity (scikit-learn validates with allow-nan).
+        for (c, col) in frame.cols.iter().enumerate() {
+            if let Column::Num(v) = col {
+                if let Some(r) = v.iter().position(|x| x.is_infinite()) {
+                    return Err(frame.cell_error(
+                        r,
+                        c,
+                        format!("infinity is not accepted by {}", self.name()),
+                    ));
+                }
             }
         }
+        let is_missing = |col: &Column, r: usize| missing.matches(&col.cell(r));
+        if error_on_new {
+            for (c, col) in frame.cols.iter().enumerate() {
+                if flagged.contains(&c) {
+                    continue;
+                }
+                if let Some(r) = (0..frame.n_rows).find(|&r| is_missing(col, r)) {
+                    return Err(frame.cell_error(
+                        r,
+                        c,
+                        "MissingIndicator saw no missing values in this column when fitted \
+                         (error_on_new=True), so it refuses them now",
+                    ));
+                }
+            }
+        }
+        let mut cols = Vec::new();
+        let mut names = Vec::new();
+        if let Transform::Impute { fill, keep, .. } = self {
+            for &c in keep {
+                let (Some(col), Some(value)) = (frame.cols.get(c), fill.get(c)) else {
+                    continue;
+                };
+                let filled = match (col, value.as_number()) {
+                    (Column::Num(v), Some(f)) => Column::Num(
+                        v.iter()
+                            .map(|x| {
+                                if missing.matches(&Cell::Num(*x)) {
+                                    f
+                                } else {
+                                    *x
+                                }
+                            })
+                            .collect(),
+                    ),
+                    _ => Column::Obj(
+                        (0..frame.n_rows)
+                            .map(|r| {
+                                if is_missing(col, r) {
+                                    value.clone()
+                                } else {
+                                    col.cell(r)
+                                }
+                            })
+                            .collect(),
+                    ),
+                };
+                cols.push(filled);
+                names.push(frame.names.get(c).cloned().unwrap_or_default());
+            }
+        }
+        for &c in flagged {
+            let col = frame
+                .cols
+                .get(c)
+                .cloned()
+                .unwrap_or(Column::Num(Vec::new()));
+            cols.push(Column::Num(
+                (0..frame.n_rows)
+                    .map(|r| f64::from(u8::from(is_missing(&col, r))))
+                    .collect(),
+            ));
+            let name = frame.names.get(c).cloned().unwrap_or_default();
+            names.push(format!("missingindicator_{name}"));
+        }
+        Ok(frame.with_cols(cols, names))
+    }
+
+    /// OneHotEncoder and OrdinalEncoder.
+    fn encode(&self, frame: Frame) -> Result<Frame> {
+        let mut cols = Vec::new();
+        let mut names = Vec::new();
+        let unknown = |frame: &Frame, r: usize, c: usize, cell: &Cell| {
+            frame.cell_error(
+                r,
+                c,
+                format!(
+                    "{} is a category {} did not see when fitted (handle_unknown='error')",
+                    cell.describe(),
+                    self.name()
+                ),
+            )
+        };
+        match self {
+            Transform::OneHot {
+                columns,
+                error_on_unknown,
+            } => {
+                for (c, enc) in columns.iter().enumerate() {
+                    let input = frame
+                        .cols
+                        .get(c)
+                        .cloned()
+                        .unwrap_or(Column::Num(Vec::new()));
+                    let mut block = vec![vec![0.0; frame.n_rows]; enc.n_outputs];
+                    for r in 0..frame.n_rows {
+                        let cell = input.cell(r);
+                        let out = match enc.categories.find(&cell) {
+                            Some(k) => enc.output_of.get(k).copied().flatten(),
+                            None if *error_on_unknown => return Err(unknown(&frame, r, c, &cell)),
+                            None => enc.unknown_output,
+                        };
+                        if let Some(slot) = out.and_then(|o| block.get_mut(o as usize)) {
+                            if let Some(v) = slot.get_mut(r) {
+                                *v = 1.0;
+                            }
+                        }
+                    }
+                    let base = frame.names.get(c).cloned().unwrap_or_default();
+                    let mut labels = vec![String::new(); enc.n_outputs];
+                    for (k, o) in enc.output_of.iter().enumerate() {
+                        if let Some(slot) = o.and_then(|o| labels.get_mut(o as usize)) {
+                            if slot.is_empty() {
+                                *slot = enc.categories.label(k);
+                            } else {
+                                *slot = "infrequent_sklearn".to_owned();
+                            }
+                        }
+                    }
+                    names.extend(labels.into_iter().map(|l| format!("{base}_{l}")));
+                    cols.extend(block.into_iter().map(Column::Num));
+                }
+            }
+            Transform::Ordinal { columns } => {
+                for (c, enc) in columns.iter().enumerate() {
+                    let input = frame
+                        .cols
+                        .get(c)
+                        .cloned()
+                        .unwrap_or(Column::Num(Vec::new()));
+                    let mut out = Vec::with_capacity(frame.n_rows);
+                    for r in 0..frame.n_rows {
+                        let cell = input.cell(r);
+                        out.push(match enc.categories.find(&cell) {
+                            Some(k) => enc.code_of.get(k).copied().unwrap_or(f64::NAN),
+                            None => match enc.unknown_code {
+                                Some(code) => code,
+                                None => return Err(unknown(&frame, r, c, &cell)),
+                            },
+                        });
+                    }
+                    cols.push(Column::Num(out));
+                    names.push(frame.names.get(c).cloned().unwrap_or_default());
+                }
+            }
+            _ => return Ok(frame),
+        }
+        Ok(frame.with_cols(cols, names))
     }
 }

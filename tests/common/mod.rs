@@ -46,11 +46,35 @@ impl Case {
                 r.as_array().unwrap().iter().map(|v| match v.as_str() {
                     Some("inf") => f64::INFINITY,
                     Some("-inf") => f64::NEG_INFINITY,
-                    _ => v.as_f64().unwrap_or(f64::NAN),
+                    Some(other) => panic!("string cell {other:?} in a numeric fixture"),
+                    None => v.as_f64().unwrap_or(f64::NAN),
                 })
             })
             .collect();
         (flat, n_cols)
+    }
+
+    /// A fixture fitted on mixed-type columns (strings, booleans): its X holds cells.
+    pub fn is_mixed(&self) -> bool {
+        self.expected["mixed"].as_bool() == Some(true)
+    }
+
+    /// X as mixed cells: numbers, strings, booleans, null for missing.
+    pub fn table(&self) -> wasm_predict::core::Table {
+        use wasm_predict::core::Cell;
+        let rows = self.expected["X"].as_array().unwrap();
+        let n_cols = rows.first().map_or(0, |r| r.as_array().unwrap().len());
+        let cells = rows
+            .iter()
+            .flat_map(|r| r.as_array().unwrap().iter())
+            .map(|v| match v {
+                Value::Null => Cell::Missing,
+                Value::Bool(b) => Cell::Bool(*b),
+                Value::String(s) => Cell::Str(s.clone()),
+                other => Cell::Num(other.as_f64().unwrap()),
+            })
+            .collect();
+        wasm_predict::core::Table::new(cells, n_cols).unwrap()
     }
 
     /// A numeric output flattened row-major (1-D or 2-D JSON arrays).

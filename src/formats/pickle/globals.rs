@@ -37,6 +37,8 @@ pub enum Global {
     DictConstructor,
     /// A known class: instances become inert records (constructor arguments + BUILD state).
     Class(Class),
+    /// A numpy ufunc (`numpy.log1p`, …): a `FunctionTransformer`'s function.
+    Ufunc(crate::core::transform::Ufunc),
     /// Pickling helpers of Cython and numpy objects we never need the contents of (random
     /// number generators, loss helpers): calling one yields an inert object.
     InertConstructor,
@@ -97,6 +99,26 @@ pub enum Class {
     AdaBoostRegressor,
     BaggingClassifier,
     BaggingRegressor,
+    ColumnTransformer,
+    FeatureUnion,
+    MaxAbsScaler,
+    RobustScaler,
+    Normalizer,
+    Binarizer,
+    PolynomialFeatures,
+    FunctionTransformer,
+    SimpleImputer,
+    MissingIndicator,
+    OneHotEncoder,
+    OrdinalEncoder,
+    VarianceThreshold,
+    SelectKBest,
+    SelectPercentile,
+    Rfe,
+    Rfecv,
+    /// `sklearn.utils.validation.check_array`, only ever wrapped in a `functools.partial` as
+    /// a FunctionTransformer's validation-only function (it returns its input).
+    CheckArray,
 }
 
 /// Linear models that share `coef_`/`intercept_` and differ only in what follows the scores.
@@ -165,6 +187,33 @@ impl Class {
             .map_or("", |(m, _, _)| m)
     }
 
+    /// Preprocessing classes (Pipeline steps before the estimator).
+    pub fn is_transformer(self) -> bool {
+        matches!(
+            self,
+            Class::StandardScaler
+                | Class::MinMaxScaler
+                | Class::ColumnTransformer
+                | Class::FeatureUnion
+                | Class::MaxAbsScaler
+                | Class::RobustScaler
+                | Class::Normalizer
+                | Class::Binarizer
+                | Class::PolynomialFeatures
+                | Class::FunctionTransformer
+                | Class::SimpleImputer
+                | Class::MissingIndicator
+                | Class::OneHotEncoder
+                | Class::OrdinalEncoder
+                | Class::VarianceThreshold
+                | Class::SelectKBest
+                | Class::SelectPercentile
+                | Class::Rfe
+                | Class::Rfecv
+                | Class::Pipeline
+        )
+    }
+
     /// Estimator classes that can be the root of a model file.
     pub fn is_estimator(self) -> bool {
         !matches!(
@@ -174,6 +223,7 @@ impl Class {
                 | Class::Opaque
                 | Class::JoblibArrayWrapper
                 | Class::LabelBinarizer
+                | Class::CheckArray
         )
     }
 }
@@ -635,6 +685,120 @@ const CLASSES: &[(&str, &str, Class)] = &[
     ("xgboost.sklearn", "XGBRFClassifier", Class::XgbRfClassifier),
     ("xgboost.sklearn", "XGBRFRegressor", Class::XgbRfRegressor),
     ("xgboost.core", "Booster", Class::XgbBooster),
+    (
+        "sklearn.compose._column_transformer",
+        "ColumnTransformer",
+        Class::ColumnTransformer,
+    ),
+    ("sklearn.pipeline", "FeatureUnion", Class::FeatureUnion),
+    (
+        "sklearn.preprocessing._data",
+        "MaxAbsScaler",
+        Class::MaxAbsScaler,
+    ),
+    (
+        "sklearn.preprocessing._data",
+        "RobustScaler",
+        Class::RobustScaler,
+    ),
+    (
+        "sklearn.preprocessing._data",
+        "Normalizer",
+        Class::Normalizer,
+    ),
+    ("sklearn.preprocessing._data", "Binarizer", Class::Binarizer),
+    (
+        "sklearn.preprocessing._polynomial",
+        "PolynomialFeatures",
+        Class::PolynomialFeatures,
+    ),
+    (
+        "sklearn.preprocessing._function_transformer",
+        "FunctionTransformer",
+        Class::FunctionTransformer,
+    ),
+    (
+        "sklearn.impute._base",
+        "SimpleImputer",
+        Class::SimpleImputer,
+    ),
+    (
+        "sklearn.impute._base",
+        "MissingIndicator",
+        Class::MissingIndicator,
+    ),
+    (
+        "sklearn.preprocessing._encoders",
+        "OneHotEncoder",
+        Class::OneHotEncoder,
+    ),
+    (
+        "sklearn.preprocessing._encoders",
+        "OrdinalEncoder",
+        Class::OrdinalEncoder,
+    ),
+    (
+        "sklearn.feature_selection._variance_threshold",
+        "VarianceThreshold",
+        Class::VarianceThreshold,
+    ),
+    (
+        "sklearn.feature_selection._univariate_selection",
+        "SelectKBest",
+        Class::SelectKBest,
+    ),
+    (
+        "sklearn.feature_selection._univariate_selection",
+        "SelectPercentile",
+        Class::SelectPercentile,
+    ),
+    ("sklearn.feature_selection._rfe", "RFE", Class::Rfe),
+    ("sklearn.feature_selection._rfe", "RFECV", Class::Rfecv),
+    // Kept but never read: a column selector already resolved into column indices, and the
+    // scoring functions of fitted selectors.
+    (
+        "sklearn.compose._column_transformer",
+        "make_column_selector",
+        Class::Opaque,
+    ),
+    (
+        "sklearn.feature_selection._univariate_selection",
+        "f_classif",
+        Class::Opaque,
+    ),
+    (
+        "sklearn.feature_selection._univariate_selection",
+        "f_regression",
+        Class::Opaque,
+    ),
+    (
+        "sklearn.feature_selection._univariate_selection",
+        "chi2",
+        Class::Opaque,
+    ),
+    (
+        "sklearn.feature_selection._univariate_selection",
+        "r_regression",
+        Class::Opaque,
+    ),
+    (
+        "sklearn.feature_selection._mutual_info",
+        "mutual_info_classif",
+        Class::Opaque,
+    ),
+    (
+        "sklearn.feature_selection._mutual_info",
+        "mutual_info_regression",
+        Class::Opaque,
+    ),
+    ("sklearn.utils.validation", "check_array", Class::CheckArray),
+    // numpy scalar types as parameters (OneHotEncoder's `dtype`).
+    ("numpy", "float64", Class::Opaque),
+    ("numpy", "float32", Class::Opaque),
+    ("numpy", "int64", Class::Opaque),
+    ("numpy", "int32", Class::Opaque),
+    ("numpy", "uint8", Class::Opaque),
+    ("numpy", "bool_", Class::Opaque),
     // Kept but never read.
     ("sklearn._loss.link", "IdentityLink", Class::Opaque),
     ("sklearn._loss.link", "LogitLink", Class::Opaque),
@@ -683,6 +847,27 @@ pub fn resolve(module: &str, name: &str, offset: usize) -> Result<Global> {
             Some(Global::BuiltinsBytearray)
         }
         "OrderedDict" | "defaultdict" if module == "collections" => Some(Global::DictConstructor),
+        // `output_indices_` of a ColumnTransformer holds slices; never read.
+        "slice" if module == "builtins" || module == "__builtin__" => {
+            Some(Global::InertConstructor)
+        }
+        // `partial(check_array, …)`: kept inert, recognised by the FunctionTransformer importer.
+        "partial" if module == "functools" => Some(Global::InertConstructor),
+        _ if module == "numpy"
+            || numpy_submodule("._multiarray_umath")
+            || numpy_submodule(".umath") =>
+        {
+            crate::core::transform::Ufunc::ALL
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, u)| Global::Ufunc(*u))
+                .or_else(|| {
+                    CLASSES
+                        .iter()
+                        .find(|(m, n, _)| *m == module && *n == name)
+                        .map(|(_, _, class)| Global::Class(*class))
+                })
+        }
         _ if module == CYTHON_LOSS_MODULE && name.starts_with("Cy") => {
             Some(Global::Class(Class::Opaque))
         }
@@ -728,6 +913,7 @@ pub fn supported_estimators() -> String {
         .iter()
         .filter(|(_, _, c)| {
             c.is_estimator()
+                && (!c.is_transformer() || *c == Class::Pipeline)
                 && !matches!(
                     c,
                     // Parts of other models, not models a file can hold on its own.

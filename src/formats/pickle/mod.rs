@@ -750,7 +750,7 @@ impl<'a> Vm<'a> {
                 [] => self.alloc(Value::Bytes(Vec::new())),
                 _ => Err(self.err("bytes(...) with arguments is not supported (only the empty bytes() protocol 2 writes)")),
             },
-            Global::NumpyNdarray | Global::BuiltinsObject => {
+            Global::NumpyNdarray | Global::BuiltinsObject | Global::Ufunc(_) => {
                 Err(self.err(format!("{global:?} cannot be called in a model pickle")))
             }
         }

@@ -47,14 +47,19 @@ pub fn lower(doc: &Document, ctx: &ImportContext) -> Result<Model> {
         }
     };
     let attrs = Attrs::new(&doc.arena, state, class.name())?;
+    lower_root(&attrs, class, ctx)
+}
+
+/// Lower an estimator object that can stand alone (also a Pipeline's final step).
+fn lower_root(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<Model> {
     if class == Class::Pipeline {
-        return pipeline::lower(&attrs, ctx);
+        return pipeline::lower(attrs, ctx);
     }
     if matches!(
         class,
         Class::LgbmClassifier | Class::LgbmRegressor | Class::LgbmRanker | Class::LgbmBooster
     ) {
-        return lightgbm::lower(&attrs, class, ctx);
+        return lightgbm::lower(attrs, class, ctx);
     }
     if matches!(
         class,
@@ -65,12 +70,12 @@ pub fn lower(doc: &Document, ctx: &ImportContext) -> Result<Model> {
             | Class::XgbRfRegressor
             | Class::XgbBooster
     ) {
-        return xgboost::lower(&attrs, class, ctx);
+        return xgboost::lower(attrs, class, ctx);
     }
-    let estimator = lower_estimator(&attrs, class, ctx)?;
+    let estimator = lower_estimator(attrs, class, ctx)?;
     let (feature_names, from_source) = attrs.feature_names(estimator.n_features())?;
     let metadata = metadata(
-        &attrs,
+        attrs,
         class,
         class.name().to_owned(),
         feature_names,
