@@ -207,8 +207,8 @@ fn missing_and_huge_values_follow_scikit_learn() {
             assert_eq!(got, want, "{}: apply", case.id);
             applied += 1;
         } else if case.id.contains("/tree_") && !case.id.contains("_iforest_") {
-            let (x, n_cols) = case.x();
-            let err = model.apply(&Rows::new(&x, n_cols).unwrap()).unwrap_err();
+            let table = case.table();
+            let err = model.apply(&table).unwrap_err();
             assert_eq!(err.code().as_str(), "UNSUPPORTED_OPERATION", "{}", case.id);
         }
         let Some(probes) = case.expected["input_probes"].as_array() else {

@@ -3,14 +3,15 @@
 //! Trees are `TreePredictor` objects whose `nodes` is a packed record array (fields read by
 //! name). Leaf values already include the learning rate. Input stays float64 and NaN follows
 //! each split's `missing_go_to_left`. Categorical splits (features given by index or mask,
-//! integer codes; up to 1.3 — later versions wrap them in an internal OrdinalEncoder, refused)
-//! combine the node's left-category bitset with the bin mapper's known categories.
+//! integer codes up to 1.3; from 1.4 codes made by an internal OrdinalEncoder, `_preprocessor`,
+//! lowered as a preprocessing stage) combine the node's left-category bitset with the bin
+//! mapper's known categories.
 
 use super::attrs::Attrs;
 use super::ImportContext;
 use crate::core::model::ClassLabels;
 use crate::core::tree_models::{BoostLink, HistBoosted, HistNode, RegressionOutput, SplitRule};
-use crate::error::{Error, ErrorCode, Result};
+use crate::error::{Error, Result};
 use crate::formats::pickle::globals::{Class, LossKind};
 use crate::formats::pickle::value::Value;
 
@@ -19,13 +20,6 @@ pub fn lower(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<HistBoo
         .map_err(|_| Error::invalid_model("n_features_in_ is negative"))?;
     ctx.limits
         .check("number of features", ctx.limits.max_features, n_features)?;
-    if !matches!(attrs.get("_preprocessor"), None | Some(Value::None)) {
-        return Err(Error::new(
-            ErrorCode::UnsupportedVersion,
-            "HistGradientBoosting with categorical features from scikit-learn >= 1.4 (its internal \
-             ColumnTransformer + OrdinalEncoder, `_preprocessor`) is not supported yet",
-        ));
-    }
     let is_classifier = class == Class::HistGradientBoostingClassifier;
     let classes = if is_classifier {
         Some(attrs.classes(ctx.limits.max_classes)?)
@@ -247,10 +241,16 @@ pub fn lower(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<HistBoo
 /// Per feature, the 256-bit set of categories seen in training (`None` for numeric features):
 /// what `_BinMapper.make_known_categories_bitsets` builds from `bin_thresholds_`.
 fn known_categories(attrs: &Attrs, n_features: usize) -> Result<Vec<Option<[u32; 8]>>> {
-    let mask: Vec<bool> = match attrs.get("is_categorical_") {
+    // From 1.4 the internal encoder moves categorical features first; the trees and the bin
+    // mapper see that order, recorded in `_is_categorical_remapped`.
+    let name = match attrs.get("_is_categorical_remapped") {
+        Some(Value::Array(_)) => "_is_categorical_remapped",
+        _ => "is_categorical_",
+    };
+    let mask: Vec<bool> = match attrs.get(name) {
         None | Some(Value::None) => return Ok(vec![None; n_features]),
         Some(_) => attrs
-            .array("is_categorical_")?
+            .array(name)?
             .to_i64(attrs.arena())?
             .into_iter()
             .map(|v| v != 0)

@@ -82,7 +82,13 @@ fn lower_root(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<Model>
         from_source,
         ctx,
     );
-    Model::new(metadata, estimator)
+    // HistGradientBoosting from 1.4 encodes categorical features with its own
+    // ColumnTransformer + OrdinalEncoder before the trees.
+    let preprocess = match attrs.get("_preprocessor") {
+        Some(value @ Value::Object { .. }) => pipeline::internal_preprocessor(attrs, value)?,
+        _ => Vec::new(),
+    };
+    Model::with_preprocess(metadata, preprocess, estimator)
 }
 
 fn metadata(

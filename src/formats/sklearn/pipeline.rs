@@ -89,11 +89,9 @@ pub fn lower(attrs: &Attrs, ctx: &ImportContext) -> Result<Model> {
     };
     let inner = super::lower_root(&final_attrs, class, ctx)
         .map_err(|e| e.context(format!("Pipeline step {name:?}")))?;
-    if !inner.preprocess.is_empty() {
-        return Err(Error::unsupported_class(format!(
-            "Pipeline step {name:?}: a Pipeline as the final step of a Pipeline"
-        )));
-    }
+    // The final estimator's own preprocessing (a nested Pipeline's steps, HistGradientBoosting's
+    // internal encoder) runs after this pipeline's steps.
+    stages.extend(inner.preprocess);
     let estimator = inner.estimator;
     names.push(class.name());
     let n_features = stages
@@ -115,6 +113,15 @@ pub fn lower(attrs: &Attrs, ctx: &ImportContext) -> Result<Model> {
         meta.source_library_version = version.to_owned();
     }
     Model::with_preprocess(meta, stages, estimator)
+}
+
+/// HistGradientBoosting's `_preprocessor` (scikit-learn ≥ 1.4 with categorical features): a
+/// ColumnTransformer of one OrdinalEncoder and a passthrough remainder.
+pub(super) fn internal_preprocessor(attrs: &Attrs, value: &Value) -> Result<Vec<Stage>> {
+    let (_, pre) = attrs.nested(value, &[Class::ColumnTransformer], "_preprocessor")?;
+    Ok(vec![Stage::Split(
+        column_transformer(&pre).map_err(|e| e.context("_preprocessor"))?,
+    )])
 }
 
 /// `steps` as (name, step value) pairs.
