@@ -20,8 +20,10 @@ step "native tests (unit, parity against scikit-learn, hostile input)"
 cargo test
 
 step "wasm tests: JS API in Node and in headless Chromium"
-# The runner finds chromedriver on PATH and adds --headless/--no-sandbox itself.
-cargo test --target wasm32-unknown-unknown --profile wasm-test
+# The runner finds chromedriver on PATH and adds --headless/--no-sandbox itself. The browser
+# suite runs every fixture (~1,600 files, ~17 s here): the runner's 20 s default is raised so a
+# slower machine does not time out.
+WASM_BINDGEN_TEST_TIMEOUT=300 cargo test --target wasm32-unknown-unknown --profile wasm-test
 
 step "npm package, TypeScript declarations, demo page in Chromium"
 bash scripts/build-pkg.sh

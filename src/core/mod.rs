@@ -4,6 +4,7 @@
 //! validating constructors here, so evaluation can trust its shapes; a bundle is re-validated
 //! the same way after decoding because it is untrusted input too.
 
+pub mod bayes;
 pub mod frame;
 pub mod input;
 pub mod linear;

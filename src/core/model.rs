@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::bayes::{proba_from_jll, NaiveBayes};
 use super::frame::{Cell, Frame, Table};
 use super::input::{InputRule, Rows};
 use super::linear::{probabilities, LinearScores, ProbabilityRule};
@@ -149,6 +150,7 @@ pub enum Estimator {
     HistBoosted(HistBoosted),
     IsolationForest(IsolationForest),
     AdaBoost(AdaBoost),
+    NaiveBayes(NaiveBayes),
 }
 
 impl Estimator {
@@ -162,6 +164,7 @@ impl Estimator {
             Estimator::HistBoosted(m) => m.n_features,
             Estimator::IsolationForest(m) => m.trees.n_features(),
             Estimator::AdaBoost(m) => m.trees.n_features(),
+            Estimator::NaiveBayes(m) => m.n_features,
         }
     }
 
@@ -175,6 +178,7 @@ impl Estimator {
             Estimator::HistBoosted(_) => InputRule::Anything,
             Estimator::IsolationForest(m) => m.input,
             Estimator::AdaBoost(_) => InputRule::FiniteF32,
+            Estimator::NaiveBayes(_) => InputRule::Finite,
         }
     }
 }
@@ -245,7 +249,9 @@ impl Model {
             Estimator::IsolationForest(m) => m.trees.prepare()?,
             Estimator::AdaBoost(m) => m.trees.prepare()?,
             Estimator::HistBoosted(m) => m.build_eval()?,
-            Estimator::LinearRegressor(_) | Estimator::LinearClassifier(_) => {}
+            Estimator::LinearRegressor(_)
+            | Estimator::LinearClassifier(_)
+            | Estimator::NaiveBayes(_) => {}
         }
         self.validate()
     }
@@ -266,6 +272,7 @@ impl Model {
             Estimator::HistBoosted(m) => m.validate()?,
             Estimator::IsolationForest(m) => m.validate()?,
             Estimator::AdaBoost(m) => m.validate()?,
+            Estimator::NaiveBayes(m) => m.validate()?,
         }
         for (i, step) in self.preprocess.iter().enumerate() {
             step.validate()?;
@@ -329,6 +336,7 @@ impl Model {
             Estimator::HistBoosted(m) => m.classes.as_ref(),
             Estimator::IsolationForest(_) => None,
             Estimator::AdaBoost(m) => m.classes.as_ref(),
+            Estimator::NaiveBayes(m) => Some(&m.classes),
         }
     }
 
@@ -487,6 +495,12 @@ impl Model {
                 data: m.predict(x),
                 n_cols: 1,
             }),
+            Estimator::NaiveBayes(m) => Ok(Predictions::ClassIndices(
+                m.joint_log_likelihood(x.data())
+                    .chunks_exact(m.n_classes().max(1))
+                    .map(argmax)
+                    .collect(),
+            )),
         }
     }
 
@@ -537,6 +551,11 @@ impl Model {
             Estimator::HistBoosted(m) if m.classes.is_some() => Ok(m.proba_from_raw(&m.raw(x))),
             Estimator::AdaBoost(m) if m.classes.is_some() => {
                 Ok(m.predict_proba(&m.decision_function(x)))
+            }
+            Estimator::NaiveBayes(m) => {
+                let mut jll = m.joint_log_likelihood(x.data());
+                proba_from_jll(&mut jll, m.n_classes());
+                Ok(jll)
             }
             _ => Err(self.unsupported("predictProba")),
         }

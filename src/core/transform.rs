@@ -408,6 +408,19 @@ pub enum Transform {
         /// Whether the selector's validation lets NaN through.
         nan_ok: bool,
     },
+    /// PCA, IncrementalPCA, TruncatedSVD, FastICA: `(x − mean) · componentsᵀ`, or from
+    /// scikit-learn 1.5 `x · componentsᵀ − mean · componentsᵀ` (`center_after`), then divided
+    /// by `scale` (whitening).
+    Project {
+        class: String,
+        mean: Option<Vec<f64>>,
+        /// `n_components × n_features`, row-major.
+        components: Vec<f64>,
+        n_components: usize,
+        n_features: usize,
+        scale: Option<Vec<f64>>,
+        center_after: bool,
+    },
     /// `PolynomialFeatures`: one output per combination of input columns (empty = bias).
     Polynomial {
         combinations: Vec<Vec<u32>>,
@@ -427,7 +440,8 @@ impl Transform {
             | Transform::Impute { n_features, .. }
             | Transform::MissingIndicator { n_features, .. }
             | Transform::Select { n_features, .. }
-            | Transform::Polynomial { n_features, .. } => *n_features,
+            | Transform::Polynomial { n_features, .. }
+            | Transform::Project { n_features, .. } => *n_features,
             Transform::MinMax { scale, .. } | Transform::MaxAbs { scale } => scale.len(),
             Transform::OneHot { columns, .. } => columns.len(),
             Transform::Ordinal { columns } => columns.len(),
@@ -444,6 +458,7 @@ impl Transform {
             Transform::OneHot { columns, .. } => columns.iter().map(|c| c.n_outputs).sum(),
             Transform::Select { keep, .. } => keep.len(),
             Transform::Polynomial { combinations, .. } => combinations.len(),
+            Transform::Project { n_components, .. } => *n_components,
             _ => self.n_features(),
         }
     }
@@ -463,6 +478,7 @@ impl Transform {
             Transform::Ordinal { .. } => "OrdinalEncoder",
             Transform::Select { class, .. } => class,
             Transform::Polynomial { .. } => "PolynomialFeatures",
+            Transform::Project { class, .. } => class,
         }
     }
 
@@ -566,6 +582,29 @@ impl Transform {
                     )));
                 }
             }
+            Transform::Project {
+                mean,
+                components,
+                n_components,
+                scale,
+                ..
+            } => {
+                let all_finite = |v: &[f64]| v.iter().all(|x| x.is_finite());
+                let bad = components.len() != n_components * n
+                    || mean
+                        .as_ref()
+                        .is_some_and(|m| m.len() != n || !all_finite(m))
+                    || scale
+                        .as_ref()
+                        .is_some_and(|s| s.len() != *n_components || !all_finite(s))
+                    || !all_finite(components);
+                if bad {
+                    return Err(Error::invalid_model(format!(
+                        "{name}: components_, mean_ and explained_variance_ disagree in shape \
+                         or are not finite"
+                    )));
+                }
+            }
             Transform::Normalize { .. }
             | Transform::Binarize { .. }
             | Transform::Function { .. } => {}
@@ -592,6 +631,7 @@ impl Transform {
             Transform::Normalize { .. }
             | Transform::Binarize { .. }
             | Transform::Polynomial { .. }
+            | Transform::Project { .. }
             | Transform::Function { .. } => frame.expect_finite(name, false)?,
             Transform::Select { nan_ok, .. } => frame.expect_finite(name, *nan_ok)?,
             _ => frame.expect_finite(name, true)?,
@@ -668,6 +708,51 @@ impl Transform {
                     .iter()
                     .filter_map(|&c| frame.names.get(c).cloned())
                     .collect();
+                return Ok(frame.with_cols(cols, names));
+            }
+            Transform::Project {
+                mean,
+                components,
+                n_components,
+                scale,
+                center_after,
+                ..
+            } => {
+                let inputs: Vec<&[f64]> = frame.numbers().collect();
+                let n = inputs.len();
+                let projected_mean: Vec<f64> = match (mean, center_after) {
+                    (Some(m), true) => components
+                        .chunks_exact(n.max(1))
+                        .map(|c| c.iter().zip(m).map(|(a, b)| a * b).sum())
+                        .collect(),
+                    _ => vec![0.0; *n_components],
+                };
+                let mut cols = Vec::with_capacity(*n_components);
+                let mut row = vec![0.0; n];
+                let mut outs = vec![vec![0.0; frame.n_rows]; *n_components];
+                for r in 0..frame.n_rows {
+                    for (slot, (c, input)) in row.iter_mut().zip(inputs.iter().enumerate()) {
+                        let x = input.get(r).copied().unwrap_or(0.0);
+                        *slot = match (mean, center_after) {
+                            (Some(m), false) => x - m.get(c).copied().unwrap_or(0.0),
+                            _ => x,
+                        };
+                    }
+                    for (k, comp) in components.chunks_exact(n.max(1)).enumerate() {
+                        let mut y: f64 = row.iter().zip(comp).map(|(a, b)| a * b).sum();
+                        y -= projected_mean.get(k).copied().unwrap_or(0.0);
+                        if let Some(s) = scale.as_ref().and_then(|s| s.get(k)) {
+                            y /= s;
+                        }
+                        if let Some(v) = outs.get_mut(k).and_then(|o| o.get_mut(r)) {
+                            *v = y;
+                        }
+                    }
+                }
+                let names = (0..*n_components)
+                    .map(|k| format!("{}{k}", name.to_lowercase()))
+                    .collect();
+                cols.extend(outs.into_iter().map(Column::Num));
                 return Ok(frame.with_cols(cols, names));
             }
             Transform::Polynomial { combinations, .. } => {

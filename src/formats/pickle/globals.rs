@@ -116,6 +116,15 @@ pub enum Class {
     SelectPercentile,
     Rfe,
     Rfecv,
+    GaussianNb,
+    MultinomialNb,
+    ComplementNb,
+    BernoulliNb,
+    CategoricalNb,
+    Pca,
+    IncrementalPca,
+    TruncatedSvd,
+    FastIca,
     /// `sklearn.utils.validation.check_array`, only ever wrapped in a `functools.partial` as
     /// a FunctionTransformer's validation-only function (it returns its input).
     CheckArray,
@@ -210,6 +219,10 @@ impl Class {
                 | Class::SelectPercentile
                 | Class::Rfe
                 | Class::Rfecv
+                | Class::Pca
+                | Class::IncrementalPca
+                | Class::TruncatedSvd
+                | Class::FastIca
                 | Class::Pipeline
         )
     }
@@ -761,6 +774,13 @@ const CLASSES: &[(&str, &str, Class)] = &[
         "make_column_selector",
         Class::Opaque,
     ),
+    // 1.5-1.6 wrap the remainder's columns in a list subclass (to warn about a future change);
+    // the columns are read from `_transformer_to_input_indices` instead.
+    (
+        "sklearn.compose._column_transformer",
+        "_RemainderColsList",
+        Class::Opaque,
+    ),
     (
         "sklearn.feature_selection._univariate_selection",
         "f_classif",
@@ -792,6 +812,23 @@ const CLASSES: &[(&str, &str, Class)] = &[
         Class::Opaque,
     ),
     ("sklearn.utils.validation", "check_array", Class::CheckArray),
+    ("sklearn.naive_bayes", "GaussianNB", Class::GaussianNb),
+    ("sklearn.naive_bayes", "MultinomialNB", Class::MultinomialNb),
+    ("sklearn.naive_bayes", "ComplementNB", Class::ComplementNb),
+    ("sklearn.naive_bayes", "BernoulliNB", Class::BernoulliNb),
+    ("sklearn.naive_bayes", "CategoricalNB", Class::CategoricalNb),
+    ("sklearn.decomposition._pca", "PCA", Class::Pca),
+    (
+        "sklearn.decomposition._incremental_pca",
+        "IncrementalPCA",
+        Class::IncrementalPca,
+    ),
+    (
+        "sklearn.decomposition._truncated_svd",
+        "TruncatedSVD",
+        Class::TruncatedSvd,
+    ),
+    ("sklearn.decomposition._fastica", "FastICA", Class::FastIca),
     // numpy scalar types as parameters (OneHotEncoder's `dtype`).
     ("numpy", "float64", Class::Opaque),
     ("numpy", "float32", Class::Opaque),
@@ -812,8 +849,9 @@ const CLASSES: &[(&str, &str, Class)] = &[
     ("numpy.random._generator", "Generator", Class::Opaque),
 ];
 
-/// Cython kernels of the >= 1.4 losses, pickled as instances of these classes.
-const CYTHON_LOSS_MODULE: &str = "sklearn._loss._loss";
+/// Cython kernels of the >= 1.4 losses, pickled as instances of these classes. Some builds
+/// (scikit-learn 1.5's wheels) record the extension module's bare name, `_loss`.
+const CYTHON_LOSS_MODULES: [&str; 2] = ["sklearn._loss._loss", "_loss"];
 
 /// Pickling helpers that only ever rebuild inert state.
 const INERT_CONSTRUCTORS: &[(&str, &str)] = &[
@@ -868,7 +906,7 @@ pub fn resolve(module: &str, name: &str, offset: usize) -> Result<Global> {
                         .map(|(_, _, class)| Global::Class(*class))
                 })
         }
-        _ if module == CYTHON_LOSS_MODULE && name.starts_with("Cy") => {
+        _ if CYTHON_LOSS_MODULES.contains(&module) && name.starts_with("Cy") => {
             Some(Global::Class(Class::Opaque))
         }
         // SGD's Cython loss objects (≤ 1.3 pickles keep `loss_function_`); never read.
@@ -884,7 +922,7 @@ pub fn resolve(module: &str, name: &str, offset: usize) -> Result<Global> {
         {
             Some(Global::Class(Class::Opaque))
         }
-        _ if module == CYTHON_LOSS_MODULE && name.starts_with("__pyx_unpickle_Cy") => {
+        _ if CYTHON_LOSS_MODULES.contains(&module) && name.starts_with("__pyx_unpickle_Cy") => {
             Some(Global::InertConstructor)
         }
         _ if INERT_CONSTRUCTORS.contains(&(module, name)) => Some(Global::InertConstructor),

@@ -4,6 +4,7 @@
 //! `_sklearn_version` and the attributes present, never inside the evaluator.
 
 mod attrs;
+mod bayes;
 mod hist;
 mod lightgbm;
 mod linear;
@@ -145,6 +146,11 @@ fn lower_estimator(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<E
         Class::AdaBoostClassifier | Class::AdaBoostRegressor => {
             Estimator::AdaBoost(trees::adaboost(attrs, class, ctx)?)
         }
+        Class::GaussianNb
+        | Class::MultinomialNb
+        | Class::ComplementNb
+        | Class::BernoulliNb
+        | Class::CategoricalNb => Estimator::NaiveBayes(bayes::lower(attrs, class, ctx)?),
         Class::BaggingClassifier | Class::BaggingRegressor => {
             Estimator::AveragedTrees(trees::bagging(attrs, class, ctx)?)
         }

@@ -37,6 +37,10 @@ const TRANSFORMERS: &[Class] = &[
     Class::SelectPercentile,
     Class::Rfe,
     Class::Rfecv,
+    Class::Pca,
+    Class::IncrementalPca,
+    Class::TruncatedSvd,
+    Class::FastIca,
     Class::ColumnTransformer,
     Class::FeatureUnion,
     Class::Pipeline,
@@ -1089,6 +1093,52 @@ fn transform(attrs: &Attrs, class: Class, width: Option<usize>) -> Result<Transf
             nan_ok: false,
         },
         Class::PolynomialFeatures => polynomial(attrs, n()?)?,
+        Class::Pca | Class::IncrementalPca | Class::TruncatedSvd | Class::FastIca => {
+            let components = attrs.f64_array("components_")?;
+            let (n_components, n_features) = match components.shape.as_slice() {
+                [k, f] => (*k, *f),
+                other => {
+                    return Err(Error::invalid_model(format!(
+                        "{}.components_ has shape {other:?}",
+                        class.name()
+                    )))
+                }
+            };
+            let mean = match class {
+                Class::TruncatedSvd => None,
+                _ => optional_array(attrs, "mean_")?,
+            };
+            // From 1.5 PCA projects first and subtracts the projected mean (no copy of X).
+            let center_after =
+                matches!(class, Class::Pca | Class::IncrementalPca) && attrs.at_least(1, 5);
+            let scale = match class {
+                Class::Pca | Class::IncrementalPca if is_true(attrs, "whiten") => Some(
+                    attrs
+                        .f64_array("explained_variance_")?
+                        .values
+                        .iter()
+                        .map(|v| {
+                            let s = v.sqrt();
+                            if center_after && s < f64::EPSILON {
+                                f64::EPSILON
+                            } else {
+                                s
+                            }
+                        })
+                        .collect(),
+                ),
+                _ => None,
+            };
+            Transform::Project {
+                class: class.name().to_owned(),
+                mean,
+                components: components.values,
+                n_components,
+                n_features,
+                scale,
+                center_after,
+            }
+        }
         other => {
             return Err(Error::unsupported_class(format!(
                 "{} is not a supported transformer",
