@@ -6,6 +6,7 @@ use super::bayes::{proba_from_jll, NaiveBayes};
 use super::frame::{Cell, Frame, Table};
 use super::input::{InputRule, Rows};
 use super::linear::{probabilities, LinearScores, ProbabilityRule};
+use super::svm::{Svm, SvmTask};
 use super::transform::Stage;
 use super::tree_models::{
     argmax, AdaBoost, AveragedTrees, BoostedTrees, HistBoosted, IsolationForest,
@@ -151,6 +152,8 @@ pub enum Estimator {
     IsolationForest(IsolationForest),
     AdaBoost(AdaBoost),
     NaiveBayes(NaiveBayes),
+    /// Kernel support vector machines (libsvm).
+    Svm(Svm),
 }
 
 impl Estimator {
@@ -165,6 +168,7 @@ impl Estimator {
             Estimator::IsolationForest(m) => m.trees.n_features(),
             Estimator::AdaBoost(m) => m.trees.n_features(),
             Estimator::NaiveBayes(m) => m.n_features,
+            Estimator::Svm(m) => m.n_features,
         }
     }
 
@@ -178,7 +182,7 @@ impl Estimator {
             Estimator::HistBoosted(_) => InputRule::Anything,
             Estimator::IsolationForest(m) => m.input,
             Estimator::AdaBoost(_) => InputRule::FiniteF32,
-            Estimator::NaiveBayes(_) => InputRule::Finite,
+            Estimator::NaiveBayes(_) | Estimator::Svm(_) => InputRule::Finite,
         }
     }
 }
@@ -251,7 +255,8 @@ impl Model {
             Estimator::HistBoosted(m) => m.build_eval()?,
             Estimator::LinearRegressor(_)
             | Estimator::LinearClassifier(_)
-            | Estimator::NaiveBayes(_) => {}
+            | Estimator::NaiveBayes(_)
+            | Estimator::Svm(_) => {}
         }
         self.validate()
     }
@@ -273,6 +278,7 @@ impl Model {
             Estimator::IsolationForest(m) => m.validate()?,
             Estimator::AdaBoost(m) => m.validate()?,
             Estimator::NaiveBayes(m) => m.validate()?,
+            Estimator::Svm(m) => m.validate()?,
         }
         for (i, step) in self.preprocess.iter().enumerate() {
             step.validate()?;
@@ -313,6 +319,9 @@ impl Model {
     pub fn output_kind(&self) -> OutputKind {
         match (self.classes(), &self.estimator) {
             (_, Estimator::IsolationForest(_)) => OutputKind::OutlierDetection,
+            (_, Estimator::Svm(m)) if matches!(m.task, SvmTask::OneClass { .. }) => {
+                OutputKind::OutlierDetection
+            }
             (None, _) => OutputKind::Regression,
             (Some(_), _) => OutputKind::Classification,
         }
@@ -337,6 +346,7 @@ impl Model {
             Estimator::IsolationForest(_) => None,
             Estimator::AdaBoost(m) => m.classes.as_ref(),
             Estimator::NaiveBayes(m) => Some(&m.classes),
+            Estimator::Svm(m) => m.classes(),
         }
     }
 
@@ -495,6 +505,16 @@ impl Model {
                 data: m.predict(x),
                 n_cols: 1,
             }),
+            Estimator::Svm(m) => {
+                let out = m.predict(x.data());
+                Ok(match m.classes() {
+                    Some(_) => Predictions::ClassIndices(out.iter().map(|i| *i as usize).collect()),
+                    None => Predictions::Values {
+                        data: out,
+                        n_cols: 1,
+                    },
+                })
+            }
             Estimator::NaiveBayes(m) => Ok(Predictions::ClassIndices(
                 m.joint_log_likelihood(x.data())
                     .chunks_exact(m.n_classes().max(1))
@@ -510,11 +530,17 @@ impl Model {
     }
 
     fn score_samples_input(&self, x: Input) -> Result<Vec<f64>> {
-        let Estimator::IsolationForest(m) = &self.estimator else {
-            return Err(self.unsupported("scoreSamples"));
-        };
-        let data = self.checked(x)?;
-        Ok(m.score_samples(&Rows::new(&data, self.estimator_n_features())?))
+        match &self.estimator {
+            Estimator::IsolationForest(m) => {
+                let data = self.checked(x)?;
+                Ok(m.score_samples(&Rows::new(&data, self.estimator_n_features())?))
+            }
+            Estimator::Svm(m) if matches!(m.task, SvmTask::OneClass { .. }) => {
+                let data = self.checked(x)?;
+                Ok(m.score_samples(&data))
+            }
+            _ => Err(self.unsupported("scoreSamples")),
+        }
     }
 
     /// `predict_proba`: `n_rows × n_classes`, classes in the order of the labels.
@@ -526,7 +552,7 @@ impl Model {
         let no_probabilities = matches!(
             &self.estimator,
             Estimator::LinearClassifier(m) if m.probability == ProbabilityRule::Unavailable
-        );
+        ) || matches!(&self.estimator, Estimator::Svm(m) if !m.has_probability());
         if self.classes().is_none() || no_probabilities {
             return Err(self.unsupported("predictProba"));
         }
@@ -552,6 +578,7 @@ impl Model {
             Estimator::AdaBoost(m) if m.classes.is_some() => {
                 Ok(m.predict_proba(&m.decision_function(x)))
             }
+            Estimator::Svm(m) => Ok(m.predict_proba(x.data())),
             Estimator::NaiveBayes(m) => {
                 let mut jll = m.joint_log_likelihood(x.data());
                 proba_from_jll(&mut jll, m.n_classes());
@@ -571,7 +598,8 @@ impl Model {
             || matches!(&self.estimator, Estimator::BoostedTrees(m) if m.classes.is_some())
             || matches!(&self.estimator, Estimator::HistBoosted(m) if m.classes.is_some())
             || matches!(&self.estimator, Estimator::IsolationForest(_))
-            || matches!(&self.estimator, Estimator::AdaBoost(m) if m.classes.is_some());
+            || matches!(&self.estimator, Estimator::AdaBoost(m) if m.classes.is_some())
+            || matches!(&self.estimator, Estimator::Svm(m) if !matches!(m.task, SvmTask::Regressor));
         if !has_scores {
             return Err(self.unsupported("decisionFunction"));
         }
@@ -588,6 +616,7 @@ impl Model {
                 let k = m.classes.as_ref().map_or(1, ClassLabels::len);
                 Ok((m.decision_function(x), if k == 2 { 1 } else { k }))
             }
+            Estimator::Svm(m) => Ok(m.decision_function(x.data())),
             _ => Err(self.unsupported("decisionFunction")),
         }
     }
@@ -617,6 +646,9 @@ impl Model {
             Estimator::LinearClassifier(m) if m.probability == ProbabilityRule::Unavailable => {
                 "classifier without probabilities (scikit-learn has no predict_proba for it)"
                     .to_owned()
+            }
+            Estimator::Svm(m) if m.classes().is_some() && !m.has_probability() => {
+                "support vector classifier fitted with probability=False".to_owned()
             }
             _ => format!("{} model", self.output_kind().as_str()),
         };

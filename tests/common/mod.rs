@@ -107,12 +107,20 @@ pub fn flatten(value: &Value) -> Vec<f64> {
 /// the probability with a factor ≤ 1 — so 4e-6 relative.
 pub const F32_WASM_TOL: f64 = 4e-6;
 
-/// Worst relative and absolute differences seen, and the relative tolerance enforced.
+/// Kernel SVMs in wasm: a decision value is a sum of O(1) kernel terms (exp/tanh from Rust's
+/// libm, an ulp from glibc's) minus `rho`, and near the boundary it cancels to ~1e-4; the
+/// absolute error stays at a few ulps of the terms, so it is bounded absolutely (natively the
+/// outputs are identical to scikit-learn's).
+pub const SVM_WASM_ABS: f64 = 1e-13;
+
+/// Worst relative and absolute differences seen, and the tolerances enforced.
 #[derive(Debug, Clone, Copy)]
 pub struct Diff {
     pub max_rel: f64,
     pub max_abs: f64,
     pub rel_tol: f64,
+    /// Differences up to this are accepted whatever the relative error (values that cancel).
+    pub abs_floor: f64,
 }
 
 impl Default for Diff {
@@ -121,6 +129,7 @@ impl Default for Diff {
             max_rel: 0.0,
             max_abs: 0.0,
             rel_tol: REL_TOL,
+            abs_floor: ABS_FLOOR,
         }
     }
 }
@@ -140,10 +149,10 @@ impl Diff {
             let scale = g.abs().max(w.abs());
             let rel = if scale > 0.0 { abs / scale } else { 0.0 };
             assert!(
-                abs <= ABS_FLOOR || rel <= self.rel_tol,
+                abs <= self.abs_floor || rel <= self.rel_tol,
                 "{what}[{i}]: got {g:e}, scikit-learn {w:e} (rel {rel:e}, abs {abs:e})"
             );
-            if abs > ABS_FLOOR {
+            if abs > self.abs_floor {
                 self.max_rel = self.max_rel.max(rel);
             }
             self.max_abs = self.max_abs.max(abs);

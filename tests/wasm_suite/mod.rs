@@ -127,6 +127,9 @@ fn check_case(model: &Model, case: &Case) -> Diff {
     if case.id.contains("_xgb_") {
         diff.rel_tol = common::F32_WASM_TOL;
     }
+    if case.id.contains("/svm_") {
+        diff.abs_floor = common::SVM_WASM_ABS;
+    }
     let (flat, n_cols) = js_input(case);
     let predicted: JsValue = model
         .predict(flat.clone().unchecked_into(), n_cols)

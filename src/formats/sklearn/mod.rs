@@ -9,6 +9,7 @@ mod hist;
 mod lightgbm;
 mod linear;
 mod pipeline;
+mod svm;
 mod trees;
 mod xgboost;
 
@@ -151,6 +152,9 @@ fn lower_estimator(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<E
         | Class::ComplementNb
         | Class::BernoulliNb
         | Class::CategoricalNb => Estimator::NaiveBayes(bayes::lower(attrs, class, ctx)?),
+        Class::Svc | Class::NuSvc | Class::Svr | Class::NuSvr | Class::OneClassSvm => {
+            Estimator::Svm(svm::lower(attrs, class, ctx)?)
+        }
         Class::BaggingClassifier | Class::BaggingRegressor => {
             Estimator::AveragedTrees(trees::bagging(attrs, class, ctx)?)
         }
