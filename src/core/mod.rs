@@ -9,6 +9,7 @@ pub mod frame;
 pub mod input;
 pub mod linear;
 pub mod model;
+pub mod neighbors;
 pub mod svm;
 pub mod transform;
 pub mod tree_models;

@@ -6,6 +6,7 @@ use super::bayes::{proba_from_jll, NaiveBayes};
 use super::frame::{Cell, Frame, Table};
 use super::input::{InputRule, Rows};
 use super::linear::{probabilities, LinearScores, ProbabilityRule};
+use super::neighbors::Neighbors;
 use super::svm::{Svm, SvmTask};
 use super::transform::Stage;
 use super::tree_models::{
@@ -154,6 +155,8 @@ pub enum Estimator {
     NaiveBayes(NaiveBayes),
     /// Kernel support vector machines (libsvm).
     Svm(Svm),
+    /// Nearest-neighbour classifiers and regressors.
+    Neighbors(Neighbors),
 }
 
 impl Estimator {
@@ -169,6 +172,7 @@ impl Estimator {
             Estimator::AdaBoost(m) => m.trees.n_features(),
             Estimator::NaiveBayes(m) => m.n_features,
             Estimator::Svm(m) => m.n_features,
+            Estimator::Neighbors(m) => m.n_features,
         }
     }
 
@@ -182,7 +186,9 @@ impl Estimator {
             Estimator::HistBoosted(_) => InputRule::Anything,
             Estimator::IsolationForest(m) => m.input,
             Estimator::AdaBoost(_) => InputRule::FiniteF32,
-            Estimator::NaiveBayes(_) | Estimator::Svm(_) => InputRule::Finite,
+            Estimator::NaiveBayes(_) | Estimator::Svm(_) | Estimator::Neighbors(_) => {
+                InputRule::Finite
+            }
         }
     }
 }
@@ -201,6 +207,16 @@ pub enum Predictions {
 pub enum Input<'a> {
     Rows(Rows<'a>),
     Table(&'a Table),
+}
+
+impl Input<'_> {
+    /// Index of the first row in the caller's whole batch.
+    pub fn first_row(&self) -> usize {
+        match self {
+            Input::Rows(r) => r.first_row(),
+            Input::Table(t) => t.first_row(),
+        }
+    }
 }
 
 impl<'a> From<&Rows<'a>> for Input<'a> {
@@ -256,7 +272,8 @@ impl Model {
             Estimator::LinearRegressor(_)
             | Estimator::LinearClassifier(_)
             | Estimator::NaiveBayes(_)
-            | Estimator::Svm(_) => {}
+            | Estimator::Svm(_)
+            | Estimator::Neighbors(_) => {}
         }
         self.validate()
     }
@@ -279,6 +296,7 @@ impl Model {
             Estimator::AdaBoost(m) => m.validate()?,
             Estimator::NaiveBayes(m) => m.validate()?,
             Estimator::Svm(m) => m.validate()?,
+            Estimator::Neighbors(m) => m.validate()?,
         }
         for (i, step) in self.preprocess.iter().enumerate() {
             step.validate()?;
@@ -332,6 +350,7 @@ impl Model {
         match &self.estimator {
             Estimator::LinearRegressor(m) => m.scores.n_scores(),
             Estimator::AveragedTrees(m) if m.classes.is_none() => m.trees.n_outputs(),
+            Estimator::Neighbors(m) => m.n_outputs(),
             _ => 1,
         }
     }
@@ -347,6 +366,7 @@ impl Model {
             Estimator::AdaBoost(m) => m.classes.as_ref(),
             Estimator::NaiveBayes(m) => Some(&m.classes),
             Estimator::Svm(m) => m.classes(),
+            Estimator::Neighbors(m) => m.classes(),
         }
     }
 
@@ -436,8 +456,9 @@ impl Model {
     }
 
     fn predict_input(&self, x: Input) -> Result<Predictions> {
+        let first_row = x.first_row();
         let data = self.checked(x)?;
-        let x = &Rows::new(&data, self.estimator_n_features())?;
+        let x = &Rows::new(&data, self.estimator_n_features())?.numbered_from(first_row);
         match &self.estimator {
             Estimator::LinearRegressor(m) => {
                 let mut data = Self::all_scores(&m.scores, x);
@@ -505,6 +526,16 @@ impl Model {
                 data: m.predict(x),
                 n_cols: 1,
             }),
+            Estimator::Neighbors(m) => {
+                let out = m.predict(x.data(), x.first_row())?;
+                Ok(match m.classes() {
+                    Some(_) => Predictions::ClassIndices(out.iter().map(|i| *i as usize).collect()),
+                    None => Predictions::Values {
+                        data: out,
+                        n_cols: m.n_outputs(),
+                    },
+                })
+            }
             Estimator::Svm(m) => {
                 let out = m.predict(x.data());
                 Ok(match m.classes() {
@@ -556,8 +587,9 @@ impl Model {
         if self.classes().is_none() || no_probabilities {
             return Err(self.unsupported("predictProba"));
         }
+        let first_row = x.first_row();
         let data = self.checked(x)?;
-        let x = &Rows::new(&data, self.estimator_n_features())?;
+        let x = &Rows::new(&data, self.estimator_n_features())?.numbered_from(first_row);
         match &self.estimator {
             Estimator::LinearClassifier(m) => {
                 let width = m.scores.n_scores();
@@ -579,6 +611,7 @@ impl Model {
                 Ok(m.predict_proba(&m.decision_function(x)))
             }
             Estimator::Svm(m) => Ok(m.predict_proba(x.data())),
+            Estimator::Neighbors(m) => m.predict_proba(x.data(), x.first_row()),
             Estimator::NaiveBayes(m) => {
                 let mut jll = m.joint_log_likelihood(x.data());
                 proba_from_jll(&mut jll, m.n_classes());
@@ -603,8 +636,9 @@ impl Model {
         if !has_scores {
             return Err(self.unsupported("decisionFunction"));
         }
+        let first_row = x.first_row();
         let data = self.checked(x)?;
-        let x = &Rows::new(&data, self.estimator_n_features())?;
+        let x = &Rows::new(&data, self.estimator_n_features())?.numbered_from(first_row);
         match &self.estimator {
             Estimator::LinearClassifier(m) => {
                 Ok((Self::all_scores(&m.scores, x), m.scores.n_scores()))

@@ -121,6 +121,10 @@ pub enum Class {
     ComplementNb,
     BernoulliNb,
     CategoricalNb,
+    KNeighborsClassifier,
+    KNeighborsRegressor,
+    RadiusNeighborsClassifier,
+    RadiusNeighborsRegressor,
     Svc,
     NuSvc,
     Svr,
@@ -822,6 +826,29 @@ const CLASSES: &[(&str, &str, Class)] = &[
     ("sklearn.naive_bayes", "ComplementNB", Class::ComplementNb),
     ("sklearn.naive_bayes", "BernoulliNB", Class::BernoulliNb),
     ("sklearn.naive_bayes", "CategoricalNB", Class::CategoricalNb),
+    (
+        "sklearn.neighbors._classification",
+        "KNeighborsClassifier",
+        Class::KNeighborsClassifier,
+    ),
+    (
+        "sklearn.neighbors._classification",
+        "RadiusNeighborsClassifier",
+        Class::RadiusNeighborsClassifier,
+    ),
+    (
+        "sklearn.neighbors._regression",
+        "KNeighborsRegressor",
+        Class::KNeighborsRegressor,
+    ),
+    (
+        "sklearn.neighbors._regression",
+        "RadiusNeighborsRegressor",
+        Class::RadiusNeighborsRegressor,
+    ),
+    // The fitted search trees of neighbour models: an index over `_fit_X`, never read.
+    ("sklearn.neighbors._kd_tree", "KDTree", Class::Opaque),
+    ("sklearn.neighbors._ball_tree", "BallTree", Class::Opaque),
     ("sklearn.svm._classes", "SVC", Class::Svc),
     ("sklearn.svm._classes", "NuSVC", Class::NuSvc),
     ("sklearn.svm._classes", "SVR", Class::Svr),
@@ -898,6 +925,24 @@ pub fn resolve(module: &str, name: &str, offset: usize) -> Result<Global> {
         // `output_indices_` of a ColumnTransformer holds slices; never read.
         "slice" if module == "builtins" || module == "__builtin__" => {
             Some(Global::InertConstructor)
+        }
+        // Cython pickling helpers of the neighbour search trees and their distance metrics.
+        "newObj"
+            if matches!(
+                module,
+                "sklearn.neighbors._kd_tree"
+                    | "sklearn.neighbors._ball_tree"
+                    | "sklearn.metrics._dist_metrics"
+            ) =>
+        {
+            Some(Global::InertConstructor)
+        }
+        _ if module == "sklearn.metrics._dist_metrics"
+            && (name.ends_with("Distance")
+                || name.ends_with("Distance64")
+                || name.ends_with("Distance32")) =>
+        {
+            Some(Global::Class(Class::Opaque))
         }
         // `partial(check_array, …)`: kept inert, recognised by the FunctionTransformer importer.
         "partial" if module == "functools" => Some(Global::InertConstructor),

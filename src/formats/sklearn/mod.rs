@@ -8,6 +8,7 @@ mod bayes;
 mod hist;
 mod lightgbm;
 mod linear;
+mod neighbors;
 mod pipeline;
 mod svm;
 mod trees;
@@ -152,6 +153,12 @@ fn lower_estimator(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<E
         | Class::ComplementNb
         | Class::BernoulliNb
         | Class::CategoricalNb => Estimator::NaiveBayes(bayes::lower(attrs, class, ctx)?),
+        Class::KNeighborsClassifier
+        | Class::KNeighborsRegressor
+        | Class::RadiusNeighborsClassifier
+        | Class::RadiusNeighborsRegressor => {
+            Estimator::Neighbors(neighbors::lower(attrs, class, ctx)?)
+        }
         Class::Svc | Class::NuSvc | Class::Svr | Class::NuSvr | Class::OneClassSvm => {
             Estimator::Svm(svm::lower(attrs, class, ctx)?)
         }
