@@ -338,6 +338,28 @@ fn fuzz_regressions_never_panic() {
             continue;
         }
         let bytes = std::fs::read(&path).unwrap();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name.starts_with("predict_") {
+            // load_then_predict's layout: a 2-byte model length, the model, then f64 input.
+            let model_len =
+                usize::from(u16::from_le_bytes([bytes[0], bytes[1]])).min(bytes.len() - 2);
+            let (model_bytes, input) = bytes[2..].split_at(model_len);
+            let model = load(model_bytes, &LoadOptions::default()).unwrap();
+            let x: Vec<f64> = input
+                .chunks_exact(8)
+                .map(|b| f64::from_le_bytes(b.try_into().unwrap()))
+                .collect();
+            for cols in [model.n_features(), model.n_features().saturating_sub(1), 1] {
+                if let Ok(rows) =
+                    wasm_predict::core::Rows::new(&x[..x.len() / cols.max(1) * cols.max(1)], cols)
+                {
+                    let _ = model.predict(&rows);
+                    let _ = model.predict_proba(&rows);
+                    let _ = model.decision_function(&rows);
+                }
+            }
+            continue;
+        }
         // As a model file, and as a bundle payload (what load_bundle feeds).
         let _ = load(&bytes, &LoadOptions::default());
         let _ = load(

@@ -64,11 +64,11 @@ impl NaiveBayes {
                 var,
             } => {
                 sized(log_prior, k, "class_prior_")?;
-                sized(theta, k * f, "theta_")?;
-                sized(var, k * f, "var_")?;
+                sized(theta, k.saturating_mul(f), "theta_")?;
+                sized(var, k.saturating_mul(f), "var_")?;
             }
             BayesKind::Linear { weights, bias, .. } => {
-                sized(weights, k * f, "feature_log_prob_")?;
+                sized(weights, k.saturating_mul(f), "feature_log_prob_")?;
                 sized(bias, k, "class_log_prior_")?;
             }
             BayesKind::Categorical {
@@ -84,7 +84,10 @@ impl NaiveBayes {
                     )));
                 }
                 for (t, n) in tables.iter().zip(n_categories) {
-                    sized(t, k * n, "feature_log_prob_[f]")?;
+                    let cells = k.checked_mul(*n).ok_or_else(|| {
+                        Error::invalid_model("CategoricalNB: category table size overflows")
+                    })?;
+                    sized(t, cells, "feature_log_prob_[f]")?;
                 }
             }
         }
@@ -96,9 +99,10 @@ impl NaiveBayes {
         Ok(())
     }
 
-    /// The joint log-likelihood of every row: `n_rows × n_classes`. Category indices are
-    /// checked by the caller ([`Self::check_categories`]).
-    pub fn joint_log_likelihood(&self, rows: &[f64]) -> Vec<f64> {
+    /// The joint log-likelihood of every row: `n_rows × n_classes`. CategoricalNB's category
+    /// indices are checked first (an index it never saw is an error naming the row).
+    pub fn joint_log_likelihood(&self, rows: &[f64], first_row: usize) -> Result<Vec<f64>> {
+        self.check_categories(rows, first_row, &[])?;
         let (k, f) = (self.n_classes(), self.n_features.max(1));
         let mut out = Vec::with_capacity(rows.len() / f * k);
         match &self.kind {
@@ -163,7 +167,8 @@ impl NaiveBayes {
                         // check_array(dtype=int) truncates toward zero.
                         let index = *x as usize;
                         for (c, slot) in out.iter_mut().skip(start).take(k).enumerate() {
-                            *slot += table.get(c * n + index).copied().unwrap_or(0.0);
+                            let at = c.checked_mul(n).and_then(|b| b.checked_add(index));
+                            *slot += at.and_then(|i| table.get(i)).copied().unwrap_or(f64::NAN);
                         }
                     }
                     for (slot, p) in out.iter_mut().skip(start).zip(log_prior) {
@@ -172,7 +177,7 @@ impl NaiveBayes {
                 }
             }
         }
-        out
+        Ok(out)
     }
 
     /// CategoricalNB takes category indices: non-negative and below each feature's count.

@@ -5,6 +5,7 @@
 //! the same way after decoding because it is untrusted input too.
 
 pub mod bayes;
+pub mod composite;
 pub mod frame;
 pub mod input;
 pub mod linear;

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::bayes::{proba_from_jll, NaiveBayes};
+use super::composite::{Composite, Member};
 use super::frame::{Cell, Frame, Table};
 use super::input::{InputRule, Rows};
 use super::linear::{probabilities, LinearScores, ProbabilityRule};
@@ -157,6 +158,8 @@ pub enum Estimator {
     Svm(Svm),
     /// Nearest-neighbour classifiers and regressors.
     Neighbors(Neighbors),
+    /// Voting, stacking, calibration and target-transform wrappers over the model's members.
+    Composite(Composite),
 }
 
 impl Estimator {
@@ -173,6 +176,7 @@ impl Estimator {
             Estimator::NaiveBayes(m) => m.n_features,
             Estimator::Svm(m) => m.n_features,
             Estimator::Neighbors(m) => m.n_features,
+            Estimator::Composite(c) => c.n_features,
         }
     }
 
@@ -189,6 +193,8 @@ impl Estimator {
             Estimator::NaiveBayes(_) | Estimator::Svm(_) | Estimator::Neighbors(_) => {
                 InputRule::Finite
             }
+            // Each member checks its own input.
+            Estimator::Composite(_) => InputRule::Anything,
         }
     }
 }
@@ -238,6 +244,8 @@ pub struct Model {
     /// Preprocessing applied to the input first (a Pipeline's transformers), in order.
     pub preprocess: Vec<Stage>,
     pub estimator: Estimator,
+    /// The parts of a composite estimator (voting, stacking, calibration), by index.
+    pub members: Vec<Member>,
 }
 
 impl Model {
@@ -252,10 +260,21 @@ impl Model {
         preprocess: Vec<Stage>,
         estimator: Estimator,
     ) -> Result<Self> {
+        Self::with_members(metadata, preprocess, estimator, Vec::new())
+    }
+
+    /// A model whose estimator combines `members` (voting, stacking, calibration).
+    pub fn with_members(
+        metadata: Metadata,
+        preprocess: Vec<Stage>,
+        estimator: Estimator,
+        members: Vec<Member>,
+    ) -> Result<Self> {
         let model = Model {
             metadata,
             preprocess,
             estimator,
+            members,
         };
         model.validate()?;
         Ok(model)
@@ -263,40 +282,25 @@ impl Model {
 
     /// Rebuild derived evaluation tables and validate: what a decoded bundle needs.
     pub(crate) fn prepare(&mut self) -> Result<()> {
-        match &mut self.estimator {
-            Estimator::AveragedTrees(m) => m.trees.prepare()?,
-            Estimator::BoostedTrees(m) => m.trees.prepare()?,
-            Estimator::IsolationForest(m) => m.trees.prepare()?,
-            Estimator::AdaBoost(m) => m.trees.prepare()?,
-            Estimator::HistBoosted(m) => m.build_eval()?,
-            Estimator::LinearRegressor(_)
-            | Estimator::LinearClassifier(_)
-            | Estimator::NaiveBayes(_)
-            | Estimator::Svm(_)
-            | Estimator::Neighbors(_) => {}
+        self.estimator.prepare()?;
+        for m in &mut self.members {
+            m.estimator.prepare()?;
         }
         self.validate()
     }
 
     pub(crate) fn validate(&self) -> Result<()> {
-        match &self.estimator {
-            Estimator::LinearRegressor(m) => {
-                m.scores.validate()?;
-                if m.single_output && m.scores.n_scores() != 1 {
-                    return Err(Error::invalid_model(
-                        "single-output regressor with several outputs",
-                    ));
-                }
+        self.estimator.validate(&self.members)?;
+        for m in &self.members {
+            if matches!(m.estimator, Estimator::Composite(_)) {
+                return Err(Error::unsupported_class(format!(
+                    "member {:?} is itself a composite estimator; nest them one level only",
+                    m.name
+                )));
             }
-            Estimator::LinearClassifier(m) => m.validate()?,
-            Estimator::AveragedTrees(m) => m.validate()?,
-            Estimator::BoostedTrees(m) => m.validate()?,
-            Estimator::HistBoosted(m) => m.validate()?,
-            Estimator::IsolationForest(m) => m.validate()?,
-            Estimator::AdaBoost(m) => m.validate()?,
-            Estimator::NaiveBayes(m) => m.validate()?,
-            Estimator::Svm(m) => m.validate()?,
-            Estimator::Neighbors(m) => m.validate()?,
+            m.estimator.validate(&[])?;
+            super::transform::chain_widths_stages(&m.preprocess, m.estimator.n_features())
+                .map_err(|e| e.context(format!("member {:?}", m.name)))?;
         }
         for (i, step) in self.preprocess.iter().enumerate() {
             step.validate()?;
@@ -356,7 +360,14 @@ impl Model {
     }
 
     pub fn classes(&self) -> Option<&ClassLabels> {
-        match &self.estimator {
+        self.estimator.classes()
+    }
+}
+
+impl Estimator {
+    /// Class labels of classifiers.
+    pub fn classes(&self) -> Option<&ClassLabels> {
+        match self {
             Estimator::LinearRegressor(_) => None,
             Estimator::LinearClassifier(m) => Some(&m.classes),
             Estimator::AveragedTrees(m) => m.classes.as_ref(),
@@ -367,9 +378,49 @@ impl Model {
             Estimator::NaiveBayes(m) => Some(&m.classes),
             Estimator::Svm(m) => m.classes(),
             Estimator::Neighbors(m) => m.classes(),
+            Estimator::Composite(c) => c.classes.as_ref(),
         }
     }
 
+    /// Rebuild derived evaluation tables (after a bundle is decoded).
+    pub(crate) fn prepare(&mut self) -> Result<()> {
+        match self {
+            Estimator::AveragedTrees(m) => m.trees.prepare(),
+            Estimator::BoostedTrees(m) => m.trees.prepare(),
+            Estimator::IsolationForest(m) => m.trees.prepare(),
+            Estimator::AdaBoost(m) => m.trees.prepare(),
+            Estimator::HistBoosted(m) => m.build_eval(),
+            _ => Ok(()),
+        }
+    }
+
+    /// Check the estimator's invariants (`members`: the model's, for composites).
+    pub(crate) fn validate(&self, members: &[Member]) -> Result<()> {
+        match self {
+            Estimator::LinearRegressor(m) => {
+                m.scores.validate()?;
+                if m.single_output && m.scores.n_scores() != 1 {
+                    return Err(Error::invalid_model(
+                        "single-output regressor with several outputs",
+                    ));
+                }
+                Ok(())
+            }
+            Estimator::LinearClassifier(m) => m.validate(),
+            Estimator::AveragedTrees(m) => m.validate(),
+            Estimator::BoostedTrees(m) => m.validate(),
+            Estimator::HistBoosted(m) => m.validate(),
+            Estimator::IsolationForest(m) => m.validate(),
+            Estimator::AdaBoost(m) => m.validate(),
+            Estimator::NaiveBayes(m) => m.validate(),
+            Estimator::Svm(m) => m.validate(),
+            Estimator::Neighbors(m) => m.validate(),
+            Estimator::Composite(c) => c.validate(members),
+        }
+    }
+}
+
+impl Model {
     /// Short class name for messages, e.g. "LogisticRegression".
     pub fn short_class_name(&self) -> &str {
         let class = &self.metadata.estimator_class;
@@ -440,16 +491,6 @@ impl Model {
         Ok(data)
     }
 
-    /// Compute every linear score of every row: `n_rows × scores.n_scores()`.
-    fn all_scores(scores: &LinearScores, x: &Rows) -> Vec<f64> {
-        let width = scores.n_scores();
-        let mut out = vec![0.0; x.n_rows() * width];
-        for (row, slot) in x.iter().zip(out.chunks_exact_mut(width.max(1))) {
-            scores.score_row(row, slot);
-        }
-        out
-    }
-
     /// `predict`: regression values, or the index of the predicted class per row.
     pub fn predict<'a>(&self, x: impl Into<Input<'a>>) -> Result<Predictions> {
         self.predict_input(x.into())
@@ -459,9 +500,107 @@ impl Model {
         let first_row = x.first_row();
         let data = self.checked(x)?;
         let x = &Rows::new(&data, self.estimator_n_features())?.numbered_from(first_row);
+        self.estimator.predict_rows(x, &self.members)
+    }
+
+    /// `score_samples` of outlier detectors (IsolationForest): one score per row.
+    pub fn score_samples<'a>(&self, x: impl Into<Input<'a>>) -> Result<Vec<f64>> {
+        self.score_samples_input(x.into())
+    }
+
+    fn score_samples_input(&self, x: Input) -> Result<Vec<f64>> {
         match &self.estimator {
+            Estimator::IsolationForest(m) => {
+                let data = self.checked(x)?;
+                Ok(m.score_samples(&Rows::new(&data, self.estimator_n_features())?))
+            }
+            Estimator::Svm(m) if matches!(m.task, SvmTask::OneClass { .. }) => {
+                let data = self.checked(x)?;
+                Ok(m.score_samples(&data))
+            }
+            _ => Err(self.unsupported("scoreSamples")),
+        }
+    }
+
+    /// `predict_proba`: `n_rows × n_classes`, classes in the order of the labels.
+    pub fn predict_proba<'a>(&self, x: impl Into<Input<'a>>) -> Result<Vec<f64>> {
+        self.predict_proba_input(x.into())
+    }
+
+    fn predict_proba_input(&self, x: Input) -> Result<Vec<f64>> {
+        if !self.estimator.has_proba(&self.members) {
+            return Err(self.unsupported("predictProba"));
+        }
+        let first_row = x.first_row();
+        let data = self.checked(x)?;
+        let x = &Rows::new(&data, self.estimator_n_features())?.numbered_from(first_row);
+        self.estimator.proba_rows(x, &self.members)
+    }
+
+    /// `decision_function`: the raw class scores, `n_rows × n_scores` (1 column for binary).
+    pub fn decision_function<'a>(&self, x: impl Into<Input<'a>>) -> Result<(Vec<f64>, usize)> {
+        self.decision_function_input(x.into())
+    }
+
+    fn decision_function_input(&self, x: Input) -> Result<(Vec<f64>, usize)> {
+        let has_scores = self.estimator.has_decision(&self.members);
+        if !has_scores {
+            return Err(self.unsupported("decisionFunction"));
+        }
+        let first_row = x.first_row();
+        let data = self.checked(x)?;
+        let x = &Rows::new(&data, self.estimator_n_features())?.numbered_from(first_row);
+        self.estimator.decision_rows(x, &self.members)
+    }
+
+    /// scikit-learn's `apply`: the leaf index each tree sends each row to, `n_rows × n_trees`
+    /// (gradient boosting: trees in stage order, `K` per stage). Returns the column count.
+    pub fn apply<'a>(&self, x: impl Into<Input<'a>>) -> Result<(Vec<f64>, usize)> {
+        self.apply_input(x.into())
+    }
+
+    fn apply_input(&self, x: Input) -> Result<(Vec<f64>, usize)> {
+        let trees = match &self.estimator {
+            Estimator::AveragedTrees(m) if m.has_apply => &m.trees,
+            Estimator::BoostedTrees(m) => &m.trees,
+            _ => return Err(self.unsupported("apply")),
+        };
+        let data = self.checked(x)?;
+        let rows = Rows::new(&data, self.estimator_n_features())?;
+        Ok((
+            trees.leaf_indices(&super::tree_models::rows_f32(&rows)),
+            trees.n_trees(),
+        ))
+    }
+
+    fn unsupported(&self, method: &str) -> Error {
+        let what = match &self.estimator {
+            Estimator::LinearClassifier(m) if m.probability == ProbabilityRule::Unavailable => {
+                "classifier without probabilities (scikit-learn has no predict_proba for it)"
+                    .to_owned()
+            }
+            Estimator::Svm(m) if m.classes().is_some() && !m.has_probability() => {
+                "support vector classifier fitted with probability=False".to_owned()
+            }
+            _ => format!("{} model", self.output_kind().as_str()),
+        };
+        Error::new(
+            ErrorCode::UnsupportedOperation,
+            format!(
+                "{} is a {what} and has no {method}; use predict",
+                self.short_class_name(),
+            ),
+        )
+    }
+}
+
+/// Evaluation of one estimator on rows it accepts (already preprocessed and validated).
+/// `members` are the model's member estimators, for composites.
+impl Estimator {
+    pub(crate) fn predict_rows(&self, x: &Rows, members: &[Member]) -> Result<Predictions> {
+        match self {
             Estimator::LinearRegressor(m) => {
-                let mut data = Self::all_scores(&m.scores, x);
+                let mut data = all_scores(&m.scores, x);
                 if m.inverse_link == InverseLink::Exp {
                     data.iter_mut().for_each(|v| *v = v.exp());
                 }
@@ -472,7 +611,7 @@ impl Model {
             }
             Estimator::LinearClassifier(m) => {
                 let width = m.scores.n_scores();
-                let scores = Self::all_scores(&m.scores, x);
+                let scores = all_scores(&m.scores, x);
                 let indices = scores
                     .chunks_exact(width.max(1))
                     .map(|row| match row {
@@ -546,8 +685,9 @@ impl Model {
                     },
                 })
             }
+            Estimator::Composite(c) => c.predict(x, members),
             Estimator::NaiveBayes(m) => Ok(Predictions::ClassIndices(
-                m.joint_log_likelihood(x.data())
+                m.joint_log_likelihood(x.data(), x.first_row())?
                     .chunks_exact(m.n_classes().max(1))
                     .map(argmax)
                     .collect(),
@@ -555,46 +695,22 @@ impl Model {
         }
     }
 
-    /// `score_samples` of outlier detectors (IsolationForest): one score per row.
-    pub fn score_samples<'a>(&self, x: impl Into<Input<'a>>) -> Result<Vec<f64>> {
-        self.score_samples_input(x.into())
-    }
-
-    fn score_samples_input(&self, x: Input) -> Result<Vec<f64>> {
-        match &self.estimator {
-            Estimator::IsolationForest(m) => {
-                let data = self.checked(x)?;
-                Ok(m.score_samples(&Rows::new(&data, self.estimator_n_features())?))
-            }
-            Estimator::Svm(m) if matches!(m.task, SvmTask::OneClass { .. }) => {
-                let data = self.checked(x)?;
-                Ok(m.score_samples(&data))
-            }
-            _ => Err(self.unsupported("scoreSamples")),
+    /// Whether `predict_proba` exists for this estimator.
+    pub(crate) fn has_proba(&self, members: &[Member]) -> bool {
+        match self {
+            Estimator::LinearClassifier(m) => m.probability != ProbabilityRule::Unavailable,
+            Estimator::Svm(m) => m.has_probability(),
+            Estimator::Composite(c) => c.has_proba(members),
+            other => other.classes().is_some(),
         }
     }
 
-    /// `predict_proba`: `n_rows × n_classes`, classes in the order of the labels.
-    pub fn predict_proba<'a>(&self, x: impl Into<Input<'a>>) -> Result<Vec<f64>> {
-        self.predict_proba_input(x.into())
-    }
-
-    fn predict_proba_input(&self, x: Input) -> Result<Vec<f64>> {
-        let no_probabilities = matches!(
-            &self.estimator,
-            Estimator::LinearClassifier(m) if m.probability == ProbabilityRule::Unavailable
-        ) || matches!(&self.estimator, Estimator::Svm(m) if !m.has_probability());
-        if self.classes().is_none() || no_probabilities {
-            return Err(self.unsupported("predictProba"));
-        }
-        let first_row = x.first_row();
-        let data = self.checked(x)?;
-        let x = &Rows::new(&data, self.estimator_n_features())?.numbered_from(first_row);
-        match &self.estimator {
+    pub(crate) fn proba_rows(&self, x: &Rows, members: &[Member]) -> Result<Vec<f64>> {
+        match self {
             Estimator::LinearClassifier(m) => {
                 let width = m.scores.n_scores();
                 let n_classes = m.classes.len();
-                let scores = Self::all_scores(&m.scores, x);
+                let scores = all_scores(&m.scores, x);
                 let mut out = vec![0.0; x.n_rows() * n_classes];
                 for (row_scores, row_out) in scores
                     .chunks_exact(width.max(1))
@@ -611,38 +727,36 @@ impl Model {
                 Ok(m.predict_proba(&m.decision_function(x)))
             }
             Estimator::Svm(m) => Ok(m.predict_proba(x.data())),
+            Estimator::Composite(c) => c.predict_proba(x, members),
             Estimator::Neighbors(m) => m.predict_proba(x.data(), x.first_row()),
             Estimator::NaiveBayes(m) => {
-                let mut jll = m.joint_log_likelihood(x.data());
+                let mut jll = m.joint_log_likelihood(x.data(), x.first_row())?;
                 proba_from_jll(&mut jll, m.n_classes());
                 Ok(jll)
             }
-            _ => Err(self.unsupported("predictProba")),
+            _ => Err(Error::new(
+                ErrorCode::Internal,
+                "predict_proba on an estimator without it",
+            )),
         }
     }
 
-    /// `decision_function`: the raw class scores, `n_rows × n_scores` (1 column for binary).
-    pub fn decision_function<'a>(&self, x: impl Into<Input<'a>>) -> Result<(Vec<f64>, usize)> {
-        self.decision_function_input(x.into())
+    /// Whether `decision_function` exists for this estimator.
+    pub(crate) fn has_decision(&self, members: &[Member]) -> bool {
+        match self {
+            Estimator::LinearClassifier(_) | Estimator::IsolationForest(_) => true,
+            Estimator::BoostedTrees(m) => m.classes.is_some(),
+            Estimator::HistBoosted(m) => m.classes.is_some(),
+            Estimator::AdaBoost(m) => m.classes.is_some(),
+            Estimator::Svm(m) => !matches!(m.task, SvmTask::Regressor),
+            Estimator::Composite(c) => c.has_decision(members),
+            _ => false,
+        }
     }
 
-    fn decision_function_input(&self, x: Input) -> Result<(Vec<f64>, usize)> {
-        let has_scores = matches!(&self.estimator, Estimator::LinearClassifier(_))
-            || matches!(&self.estimator, Estimator::BoostedTrees(m) if m.classes.is_some())
-            || matches!(&self.estimator, Estimator::HistBoosted(m) if m.classes.is_some())
-            || matches!(&self.estimator, Estimator::IsolationForest(_))
-            || matches!(&self.estimator, Estimator::AdaBoost(m) if m.classes.is_some())
-            || matches!(&self.estimator, Estimator::Svm(m) if !matches!(m.task, SvmTask::Regressor));
-        if !has_scores {
-            return Err(self.unsupported("decisionFunction"));
-        }
-        let first_row = x.first_row();
-        let data = self.checked(x)?;
-        let x = &Rows::new(&data, self.estimator_n_features())?.numbered_from(first_row);
-        match &self.estimator {
-            Estimator::LinearClassifier(m) => {
-                Ok((Self::all_scores(&m.scores, x), m.scores.n_scores()))
-            }
+    pub(crate) fn decision_rows(&self, x: &Rows, members: &[Member]) -> Result<(Vec<f64>, usize)> {
+        match self {
+            Estimator::LinearClassifier(m) => Ok((all_scores(&m.scores, x), m.scores.n_scores())),
             Estimator::BoostedTrees(m) => Ok((m.raw(x), m.trees.n_outputs())),
             Estimator::HistBoosted(m) => Ok((m.raw(x), m.baseline.len())),
             Estimator::IsolationForest(m) => Ok((m.decision_function(x), 1)),
@@ -651,47 +765,21 @@ impl Model {
                 Ok((m.decision_function(x), if k == 2 { 1 } else { k }))
             }
             Estimator::Svm(m) => Ok(m.decision_function(x.data())),
-            _ => Err(self.unsupported("decisionFunction")),
+            Estimator::Composite(c) => c.decision_function(x, members),
+            _ => Err(Error::new(
+                ErrorCode::Internal,
+                "decision_function on an estimator without it",
+            )),
         }
     }
+}
 
-    /// scikit-learn's `apply`: the leaf index each tree sends each row to, `n_rows × n_trees`
-    /// (gradient boosting: trees in stage order, `K` per stage). Returns the column count.
-    pub fn apply<'a>(&self, x: impl Into<Input<'a>>) -> Result<(Vec<f64>, usize)> {
-        self.apply_input(x.into())
+/// Compute every linear score of every row: `n_rows × scores.n_scores()`.
+fn all_scores(scores: &LinearScores, x: &Rows) -> Vec<f64> {
+    let width = scores.n_scores();
+    let mut out = vec![0.0; x.n_rows() * width];
+    for (row, slot) in x.iter().zip(out.chunks_exact_mut(width.max(1))) {
+        scores.score_row(row, slot);
     }
-
-    fn apply_input(&self, x: Input) -> Result<(Vec<f64>, usize)> {
-        let trees = match &self.estimator {
-            Estimator::AveragedTrees(m) if m.has_apply => &m.trees,
-            Estimator::BoostedTrees(m) => &m.trees,
-            _ => return Err(self.unsupported("apply")),
-        };
-        let data = self.checked(x)?;
-        let rows = Rows::new(&data, self.estimator_n_features())?;
-        Ok((
-            trees.leaf_indices(&super::tree_models::rows_f32(&rows)),
-            trees.n_trees(),
-        ))
-    }
-
-    fn unsupported(&self, method: &str) -> Error {
-        let what = match &self.estimator {
-            Estimator::LinearClassifier(m) if m.probability == ProbabilityRule::Unavailable => {
-                "classifier without probabilities (scikit-learn has no predict_proba for it)"
-                    .to_owned()
-            }
-            Estimator::Svm(m) if m.classes().is_some() && !m.has_probability() => {
-                "support vector classifier fitted with probability=False".to_owned()
-            }
-            _ => format!("{} model", self.output_kind().as_str()),
-        };
-        Error::new(
-            ErrorCode::UnsupportedOperation,
-            format!(
-                "{} is a {what} and has no {method}; use predict",
-                self.short_class_name(),
-            ),
-        )
-    }
+    out
 }

@@ -112,7 +112,7 @@ impl Neighbors {
     pub fn validate(&self) -> Result<()> {
         let n = self.n_train();
         let bad = |m: String| Err(Error::invalid_model(format!("nearest neighbours: {m}")));
-        if n == 0 || self.fit_x.len() != n * self.n_features {
+        if n == 0 || self.fit_x.len() != n.saturating_mul(self.n_features) {
             return bad("_fit_X does not match n_features".into());
         }
         if !self.fit_x.iter().all(|v| v.is_finite()) {
@@ -147,7 +147,7 @@ impl Neighbors {
                 }
             }
             NeighborTask::Regressor { y, n_outputs } => {
-                if y.len() != n * n_outputs || *n_outputs == 0 {
+                if y.len() != n.saturating_mul(*n_outputs) || *n_outputs == 0 {
                     return bad("_y does not have one target row per training row".into());
                 }
             }

@@ -111,7 +111,7 @@ impl Svm {
     pub fn validate(&self) -> Result<()> {
         let n_sv = self.n_sv();
         let bad = |m: String| Err(Error::invalid_model(format!("support vector machine: {m}")));
-        if self.support_vectors.len() != n_sv * self.n_features || n_sv == 0 {
+        if self.support_vectors.len() != n_sv.saturating_mul(self.n_features) || n_sv == 0 {
             return bad("support_vectors_ does not match n_features".into());
         }
         let k = self.n_classes();
@@ -125,15 +125,15 @@ impl Svm {
                     return bad("n_support_ does not add up to the support vectors".into());
                 }
                 if let Some((a, b)) = probability {
-                    if a.len() != k * (k - 1) / 2 || b.len() != a.len() {
+                    if a.len() != k.saturating_mul(k - 1) / 2 || b.len() != a.len() {
                         return bad("probA_/probB_ do not have one entry per class pair".into());
                     }
                 }
-                (k - 1, k * (k - 1) / 2)
+                (k - 1, k.saturating_mul(k - 1) / 2)
             }
             _ => (1, 1),
         };
-        if self.dual_coef.len() != rows * n_sv {
+        if self.dual_coef.len() != rows.saturating_mul(n_sv) {
             return bad(format!(
                 "dual_coef_ has {} values for {rows} × {n_sv}",
                 self.dual_coef.len()

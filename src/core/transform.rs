@@ -131,6 +131,22 @@ impl Stage {
     }
 }
 
+/// Check a list of stages ending in an estimator of `n_out` columns.
+pub(crate) fn chain_widths_stages(stages: &[Stage], n_out: usize) -> Result<()> {
+    for (i, stage) in stages.iter().enumerate() {
+        stage.validate()?;
+        let next = stages.get(i + 1).map_or(n_out, Stage::n_features);
+        if stage.n_outputs() != next {
+            return Err(Error::invalid_model(format!(
+                "step {i} ({}) outputs {} columns but the next step takes {next}",
+                stage.name(),
+                stage.n_outputs()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Check that each step's output width is the next one's input width.
 pub(crate) fn chain_widths(steps: &[Transform], n_in: usize, what: &str) -> Result<usize> {
     let mut width = n_in;
@@ -203,7 +219,7 @@ impl Ufunc {
             .map_or("?", |(n, _)| n)
     }
 
-    fn eval(self, x: f64) -> f64 {
+    pub(crate) fn eval(self, x: f64) -> f64 {
         match self {
             Ufunc::Log1p => x.ln_1p(),
             Ufunc::Expm1 => x.exp_m1(),
@@ -590,7 +606,7 @@ impl Transform {
                 ..
             } => {
                 let all_finite = |v: &[f64]| v.iter().all(|x| x.is_finite());
-                let bad = components.len() != n_components * n
+                let bad = components.len() != n_components.saturating_mul(n)
                     || mean
                         .as_ref()
                         .is_some_and(|m| m.len() != n || !all_finite(m))

@@ -22,7 +22,8 @@ pub const MAGIC: &[u8; 8] = b"WPBUNDLE";
 /// Bumped whenever the payload's serde shape changes incompatibly. 2: histogram-boosting
 /// split rules, category sets and output transforms (LightGBM). 3: per-node missing-value
 /// directions and input rules for scikit-learn trees, AdaBoost, multi-output trees.
-pub const FORMAT_VERSION: u16 = 3;
+/// 4: column-wise preprocessing stages, naive Bayes, SVMs, neighbours, composite members.
+pub const FORMAT_VERSION: u16 = 4;
 const HEADER_LEN: usize = 16;
 
 /// Serialize a model into a bundle.

@@ -125,6 +125,17 @@ pub enum Class {
     KNeighborsRegressor,
     RadiusNeighborsClassifier,
     RadiusNeighborsRegressor,
+    VotingClassifier,
+    VotingRegressor,
+    StackingClassifier,
+    StackingRegressor,
+    CalibratedClassifierCv,
+    /// `_CalibratedClassifier`: one fold's estimator and calibrators.
+    CalibratedFold,
+    SigmoidCalibration,
+    IsotonicRegression,
+    TransformedTargetRegressor,
+    LabelEncoder,
     Svc,
     NuSvc,
     Svr,
@@ -245,6 +256,10 @@ impl Class {
                 | Class::Opaque
                 | Class::JoblibArrayWrapper
                 | Class::LabelBinarizer
+                | Class::LabelEncoder
+                | Class::CalibratedFold
+                | Class::SigmoidCalibration
+                | Class::IsotonicRegression
                 | Class::CheckArray
         )
     }
@@ -518,11 +533,6 @@ const CLASSES: &[(&str, &str, Class)] = &[
         "sklearn.ensemble._hist_gradient_boosting.binning",
         "_BinMapper",
         Class::BinMapper,
-    ),
-    (
-        "sklearn.preprocessing._label",
-        "LabelEncoder",
-        Class::Opaque,
     ),
     ("numpy.random.bit_generator", "SeedSequence", Class::Opaque),
     (
@@ -849,6 +859,63 @@ const CLASSES: &[(&str, &str, Class)] = &[
     // The fitted search trees of neighbour models: an index over `_fit_X`, never read.
     ("sklearn.neighbors._kd_tree", "KDTree", Class::Opaque),
     ("sklearn.neighbors._ball_tree", "BallTree", Class::Opaque),
+    (
+        "sklearn.ensemble._voting",
+        "VotingClassifier",
+        Class::VotingClassifier,
+    ),
+    (
+        "sklearn.ensemble._voting",
+        "VotingRegressor",
+        Class::VotingRegressor,
+    ),
+    (
+        "sklearn.ensemble._stacking",
+        "StackingClassifier",
+        Class::StackingClassifier,
+    ),
+    (
+        "sklearn.ensemble._stacking",
+        "StackingRegressor",
+        Class::StackingRegressor,
+    ),
+    (
+        "sklearn.calibration",
+        "CalibratedClassifierCV",
+        Class::CalibratedClassifierCv,
+    ),
+    (
+        "sklearn.calibration",
+        "_CalibratedClassifier",
+        Class::CalibratedFold,
+    ),
+    (
+        "sklearn.calibration",
+        "_SigmoidCalibration",
+        Class::SigmoidCalibration,
+    ),
+    (
+        "sklearn.isotonic",
+        "IsotonicRegression",
+        Class::IsotonicRegression,
+    ),
+    (
+        "sklearn.compose._target",
+        "TransformedTargetRegressor",
+        Class::TransformedTargetRegressor,
+    ),
+    (
+        "sklearn.preprocessing._label",
+        "LabelEncoder",
+        Class::LabelEncoder,
+    ),
+    // Cross-validation splitters kept as parameters (`cv=KFold(…)`); never read.
+    ("sklearn.model_selection._split", "KFold", Class::Opaque),
+    (
+        "sklearn.model_selection._split",
+        "StratifiedKFold",
+        Class::Opaque,
+    ),
     ("sklearn.svm._classes", "SVC", Class::Svc),
     ("sklearn.svm._classes", "NuSVC", Class::NuSvc),
     ("sklearn.svm._classes", "SVR", Class::Svr),
@@ -922,6 +989,10 @@ pub fn resolve(module: &str, name: &str, offset: usize) -> Result<Global> {
             Some(Global::BuiltinsBytearray)
         }
         "OrderedDict" | "defaultdict" if module == "collections" => Some(Global::DictConstructor),
+        // scikit-learn's dict subclass (`named_estimators_`).
+        "Bunch" if module == "sklearn.utils" || module == "sklearn.utils._bunch" => {
+            Some(Global::DictConstructor)
+        }
         // `output_indices_` of a ColumnTransformer holds slices; never read.
         "slice" if module == "builtins" || module == "__builtin__" => {
             Some(Global::InertConstructor)

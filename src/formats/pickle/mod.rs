@@ -763,6 +763,8 @@ impl<'a> Vm<'a> {
                 args: self.tuple_items(args, "NEWOBJ arguments")?,
                 state: None,
             }),
+            // A dict subclass (scikit-learn's Bunch): SETITEM fills it.
+            Some(Global::DictConstructor) => Ok(Value::Dict(Vec::new())),
             _ => Err(self.err(format!(
                 "NEWOBJ on a {}, which is not an allow-listed class",
                 self.arena.get(class).kind()
@@ -805,6 +807,8 @@ impl<'a> Vm<'a> {
                 *self.arena.get_mut(target)? = Value::Dtype(dtype);
                 Ok(())
             }
+            // A dict subclass's instance attributes (Bunch's deprecation table): not needed.
+            Value::Dict(_) => Ok(()),
             other => Err(self.err(format!("BUILD on a {}, which takes no state", other.kind()))),
         }
     }

@@ -5,6 +5,7 @@
 
 mod attrs;
 mod bayes;
+mod composite;
 mod hist;
 mod lightgbm;
 mod linear;
@@ -57,6 +58,17 @@ pub fn lower(doc: &Document, ctx: &ImportContext) -> Result<Model> {
 fn lower_root(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<Model> {
     if class == Class::Pipeline {
         return pipeline::lower(attrs, ctx);
+    }
+    if matches!(
+        class,
+        Class::VotingClassifier
+            | Class::VotingRegressor
+            | Class::StackingClassifier
+            | Class::StackingRegressor
+            | Class::CalibratedClassifierCv
+            | Class::TransformedTargetRegressor
+    ) {
+        return composite::lower(attrs, class, ctx);
     }
     if matches!(
         class,

@@ -97,6 +97,7 @@ pub fn lower(attrs: &Attrs, ctx: &ImportContext) -> Result<Model> {
     // internal encoder) runs after this pipeline's steps.
     stages.extend(inner.preprocess);
     let estimator = inner.estimator;
+    let members = inner.members;
     names.push(class.name());
     let n_features = stages
         .first()
@@ -116,7 +117,7 @@ pub fn lower(attrs: &Attrs, ctx: &ImportContext) -> Result<Model> {
     if let Some(version) = attrs.sklearn_version_string() {
         meta.source_library_version = version.to_owned();
     }
-    Model::with_preprocess(meta, stages, estimator)
+    Model::with_members(meta, stages, estimator, members)
 }
 
 /// HistGradientBoosting's `_preprocessor` (scikit-learn ≥ 1.4 with categorical features): a
