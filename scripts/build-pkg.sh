@@ -21,8 +21,13 @@ if [ "${1:-}" = "--simd" ]; then
   RUSTFLAGS="$RUSTFLAGS -C target-feature=+simd128"
   target_dir=target/wasm-unwind-simd
 fi
+# WASM_FEATURES adds cargo features (e.g. "all-codecs" for bz2/lzma/xz/lz4 joblib files).
+features=()
+if [ -n "${WASM_FEATURES:-}" ]; then
+  features=(--features "$WASM_FEATURES")
+fi
 cargo +nightly build --release --target wasm32-unknown-unknown --lib --target-dir "$target_dir" \
-  -Zbuild-std=std,panic_unwind --config 'profile.release.panic="unwind"'
+  -Zbuild-std=std,panic_unwind --config 'profile.release.panic="unwind"' "${features[@]}"
 WASM=$target_dir/wasm32-unknown-unknown/release/wasm_predict.wasm
 WASM_OPT=$PWD/node_modules/.bin/wasm-opt
 VERSION=$(awk -F'"' '/^version = / {print $2; exit}' Cargo.toml)

@@ -14,10 +14,14 @@ bash scripts/setup.sh
 step "format and lints"
 cargo fmt --all -- --check
 cargo clippy --all-targets -- -D warnings
+cargo clippy --all-targets --features all-codecs -- -D warnings
 cargo clippy --target wasm32-unknown-unknown --all-targets -- -D warnings
 
 step "native tests (unit, parity against scikit-learn, hostile input)"
 cargo test
+# The optional joblib codecs (bz2, lzma/xz, lz4 — cargo features, off in the shipped wasm):
+# their fixture files decode to the same models, and damaged ones are typed errors.
+cargo test --release --features all-codecs --test parity --test errors
 
 step "wasm tests: JS API in Node and in headless Chromium"
 # The runner finds chromedriver on PATH and adds --headless/--no-sandbox itself. The browser

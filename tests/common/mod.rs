@@ -11,6 +11,19 @@ use serde_json::Value;
 
 include!("../fixtures/index.rs");
 
+/// The cargo feature a fixture file's joblib codec needs, when this build leaves it out.
+pub fn disabled_codec(kind: &str) -> Option<&'static str> {
+    let (codec, feature, enabled) = match kind.rsplit('.').next()? {
+        "bz2" => ("bz2", "bz2", cfg!(feature = "bz2")),
+        "lzma" => ("lzma", "lzma", cfg!(feature = "lzma")),
+        "xz" => ("xz", "lzma", cfg!(feature = "lzma")),
+        "lz4" => ("lz4", "lz4", cfg!(feature = "lz4")),
+        _ => return None,
+    };
+    let _ = codec;
+    (!enabled).then_some(feature)
+}
+
 /// Relative tolerance for linear models (BLAS may sum in another order than we do).
 pub const REL_TOL: f64 = 1e-12;
 /// Absolute floor for values that cancel to ~0 (e.g. `1 - p` with p ≈ 1), where relative error
