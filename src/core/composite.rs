@@ -165,6 +165,15 @@ pub enum Combine {
     Calibrated { folds: Vec<CalibratedFold> },
     /// TransformedTargetRegressor: member 0's prediction through the inverse transform.
     Target { inverse: TargetInverse },
+    /// BaggingClassifier/Regressor over any estimator: each member (its feature subset is its
+    /// first preprocessing step) adds its probabilities — or a vote for its predicted class —
+    /// into the ensemble class each of its classes maps to (`class_slots`); sums are divided
+    /// by `n_estimators`.
+    Bagging {
+        class_slots: Vec<Vec<usize>>,
+        soft: bool,
+        n_estimators: f64,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -260,6 +269,22 @@ impl Composite {
                 }
             }
             Combine::Target { .. } => {}
+            Combine::Bagging {
+                class_slots,
+                n_estimators,
+                ..
+            } => {
+                let k = self.n_classes();
+                let bad_slot = class_slots.iter().flatten().any(|c| *c >= k.max(1));
+                if (self.classes.is_some() && (class_slots.len() != self.members.len() || bad_slot))
+                    || n_estimators.partial_cmp(&1.0) == Some(std::cmp::Ordering::Less)
+                    || n_estimators.is_nan()
+                {
+                    return Err(Error::invalid_model(
+                        "Bagging: member classes or n_estimators disagree",
+                    ));
+                }
+            }
         }
         if all.is_empty() {
             return Err(Error::invalid_model(
@@ -297,6 +322,7 @@ impl Composite {
     pub(crate) fn has_proba(&self, members: &[Member]) -> bool {
         match &self.combine {
             Combine::VoteSoft { .. } | Combine::Calibrated { .. } => true,
+            Combine::Bagging { .. } => self.classes.is_some(),
             Combine::Stack { final_member, .. } if self.classes.is_some() => {
                 member(members, *final_member).is_ok_and(|m| m.estimator.has_proba(&[]))
             }
@@ -306,6 +332,10 @@ impl Composite {
 
     pub(crate) fn has_decision(&self, members: &[Member]) -> bool {
         match &self.combine {
+            Combine::Bagging { .. } if self.classes.is_some() => self
+                .members
+                .iter()
+                .all(|&i| member(members, i).is_ok_and(|m| m.estimator.has_decision(&[]))),
             Combine::Stack { final_member, .. } if self.classes.is_some() => {
                 member(members, *final_member).is_ok_and(|m| m.estimator.has_decision(&[]))
             }
@@ -436,6 +466,36 @@ impl Composite {
                 Ok(average(&parts, weights))
             }
             Combine::Calibrated { folds } => self.calibrated(x, members, folds),
+            Combine::Bagging {
+                class_slots,
+                soft,
+                n_estimators,
+            } => {
+                let (n, k) = (x.n_rows(), self.n_classes());
+                let mut proba = vec![0.0; n * k];
+                for (&i, slots) in self.members.iter().zip(class_slots) {
+                    let m = member(members, i)?;
+                    if *soft {
+                        let p = m.proba(x)?;
+                        for (r, row) in p.chunks_exact(slots.len().max(1)).enumerate() {
+                            for (v, &slot) in row.iter().zip(slots) {
+                                if let Some(o) = proba.get_mut(r * k + slot) {
+                                    *o += v;
+                                }
+                            }
+                        }
+                    } else {
+                        for (r, c) in m.predict(x)?.iter().enumerate() {
+                            let slot = slots.get(*c as usize).copied().unwrap_or(usize::MAX);
+                            if let Some(o) = proba.get_mut(r * k + slot) {
+                                *o += 1.0;
+                            }
+                        }
+                    }
+                }
+                proba.iter_mut().for_each(|v| *v /= n_estimators);
+                Ok(proba)
+            }
             Combine::Stack {
                 methods,
                 final_member,
@@ -455,6 +515,21 @@ impl Composite {
         members: &[Member],
     ) -> Result<(Vec<f64>, usize)> {
         match &self.combine {
+            Combine::Bagging { n_estimators, .. } => {
+                let mut sum: Vec<f64> = Vec::new();
+                let mut width = 1;
+                for &i in &self.members {
+                    let (d, w) = member(members, i)?.decision(x)?;
+                    width = w;
+                    if sum.is_empty() {
+                        sum = d;
+                    } else {
+                        sum.iter_mut().zip(&d).for_each(|(s, v)| *s += v);
+                    }
+                }
+                sum.iter_mut().for_each(|v| *v /= n_estimators);
+                Ok((sum, width))
+            }
             Combine::Stack {
                 methods,
                 final_member,
@@ -492,7 +567,20 @@ impl Composite {
                     votes.chunks_exact(k.max(1)).map(argmax).collect(),
                 ))
             }
-            Combine::VoteSoft { .. } | Combine::Calibrated { .. } => {
+            Combine::Bagging { n_estimators, .. } if self.classes.is_none() => {
+                let mut sum = vec![0.0; n];
+                for &i in &self.members {
+                    sum.iter_mut()
+                        .zip(member(members, i)?.predict(x)?)
+                        .for_each(|(s, v)| *s += v);
+                }
+                sum.iter_mut().for_each(|v| *v /= n_estimators);
+                Ok(Predictions::Values {
+                    data: sum,
+                    n_cols: 1,
+                })
+            }
+            Combine::VoteSoft { .. } | Combine::Calibrated { .. } | Combine::Bagging { .. } => {
                 let p = self.predict_proba(x, members)?;
                 Ok(Predictions::ClassIndices(
                     p.chunks_exact(self.n_classes().max(1))

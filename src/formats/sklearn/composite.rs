@@ -311,6 +311,112 @@ pub fn lower(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<Model> 
     Model::with_members(meta, Vec::new(), estimator, members)
 }
 
+/// Whether a Bagging ensemble's estimators are decision or extra trees (the tree engine
+/// handles those); anything else goes through members.
+pub fn bagging_over_trees(attrs: &Attrs) -> bool {
+    let Ok(items) = attrs.items("estimators_") else {
+        return true;
+    };
+    matches!(
+        items.first().map(|&i| attrs.arena().get(i)),
+        Some(Value::Object {
+            class: Global::Class(
+                Class::DecisionTreeClassifier
+                    | Class::DecisionTreeRegressor
+                    | Class::ExtraTreeClassifier
+                    | Class::ExtraTreeRegressor
+            ),
+            ..
+        })
+    )
+}
+
+/// BaggingClassifier/Regressor over non-tree estimators: each estimator a member whose first
+/// step selects its feature subset.
+pub fn bagging(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<Model> {
+    let arena = attrs.arena();
+    let n_features = usize::try_from(attrs.int("n_features_in_")?)
+        .map_err(|_| Error::invalid_model("n_features_in_ is negative"))?;
+    let estimators = values(attrs, "estimators_")?;
+    let features = attrs.items("estimators_features_")?;
+    if estimators.len() != features.len() || estimators.is_empty() {
+        return Err(Error::invalid_model(
+            "Bagging: estimators_ and estimators_features_ disagree in length, or are empty",
+        ));
+    }
+    let classes = if class == Class::BaggingClassifier {
+        Some(attrs.classes(ctx.limits.max_classes)?)
+    } else {
+        None
+    };
+    let k = classes.as_ref().map_or(0, ClassLabels::len);
+    let mut members = Vec::new();
+    let mut class_slots = Vec::new();
+    for (i, (value, &fid)) in estimators.iter().zip(&features).enumerate() {
+        let Value::Array(a) = arena.get(fid) else {
+            return Err(Error::invalid_model(
+                "Bagging.estimators_features_ entry is not an array",
+            ));
+        };
+        let keep = a
+            .to_i64(arena)?
+            .into_iter()
+            .map(|v| usize::try_from(v).map_err(|_| Error::invalid_model("negative feature index")))
+            .collect::<Result<Vec<_>>>()?;
+        let mut m = member(attrs, value, &format!("estimators_[{i}]"), ctx)?;
+        m.preprocess.insert(
+            0,
+            crate::core::transform::Stage::Step(crate::core::transform::Transform::Select {
+                class: "Bagging feature subset".to_owned(),
+                keep,
+                n_features,
+                nan_ok: true,
+            }),
+        );
+        if classes.is_some() {
+            // Estimators were fitted on the encoded target: their classes are ensemble indices.
+            let own = match m.estimator.classes() {
+                Some(ClassLabels::Int(v)) => v.iter().map(|c| usize::try_from(*c).ok()).collect(),
+                Some(ClassLabels::Float(v)) => v
+                    .iter()
+                    .map(|c| (c.fract() == 0.0 && *c >= 0.0).then_some(*c as usize))
+                    .collect(),
+                _ => None,
+            };
+            let own: Vec<usize> = own
+                .filter(|v: &Vec<usize>| v.iter().all(|c| *c < k))
+                .ok_or_else(|| {
+                    Error::invalid_model(format!(
+                        "Bagging estimator {i}: classes are not ensemble class indices"
+                    ))
+                })?;
+            class_slots.push(own);
+        }
+        members.push(m);
+    }
+    let soft = members.iter().all(|m| m.estimator.has_proba(&[]));
+    let composite = Composite {
+        members: (0..members.len()).collect(),
+        combine: Combine::Bagging {
+            class_slots,
+            soft,
+            n_estimators: attrs.int("n_estimators")? as f64,
+        },
+        classes,
+        n_features,
+    };
+    let (feature_names, from_source) = attrs.feature_names(n_features)?;
+    let meta = metadata(
+        attrs,
+        class,
+        class.name().to_owned(),
+        feature_names,
+        from_source,
+        ctx,
+    );
+    Model::with_members(meta, Vec::new(), Estimator::Composite(composite), members)
+}
+
 /// Where each of the member's classes sits among the calibrated classifier's classes.
 fn class_positions(member: &ClassLabels, all: &ClassLabels) -> Result<Vec<usize>> {
     let missing =

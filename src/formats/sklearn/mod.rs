@@ -59,6 +59,11 @@ fn lower_root(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<Model>
     if class == Class::Pipeline {
         return pipeline::lower(attrs, ctx);
     }
+    if matches!(class, Class::BaggingClassifier | Class::BaggingRegressor)
+        && !composite::bagging_over_trees(attrs)
+    {
+        return composite::bagging(attrs, class, ctx);
+    }
     if matches!(
         class,
         Class::VotingClassifier
