@@ -12,7 +12,7 @@ mod common;
 
 use common::{cases, Case, Diff};
 use serde_json::Value;
-use wasm_predict::core::{ClassLabels, Input, Predictions, Rows};
+use wasm_predict::core::{ClassLabels, Predictions, Rows};
 use wasm_predict::{load, to_bundle, LoadOptions, Model};
 
 fn labels_json(labels: &ClassLabels) -> Vec<Value> {
@@ -26,17 +26,8 @@ fn labels_json(labels: &ClassLabels) -> Vec<Value> {
 
 /// Compare one loaded model against the case's recorded scikit-learn outputs.
 fn compare(model: &Model, case: &Case, what: &str) -> Diff {
-    let table = case.table();
-    let (x, n_cols) = if case.is_mixed() {
-        (Vec::new(), 0)
-    } else {
-        case.x()
-    };
-    let rows = if case.is_mixed() {
-        Input::Table(&table)
-    } else {
-        Input::Rows(Rows::new(&x, n_cols).unwrap())
-    };
+    let owned = case.owned_input();
+    let rows = owned.input();
     let mut diff = Diff::default();
     assert_eq!(
         model.n_features(),
@@ -250,18 +241,8 @@ fn missing_and_huge_values_follow_scikit_learn() {
                 pickles: case.pickles,
             };
             if let Some(message) = probe["refused"].as_str() {
-                let table = sub.table();
-                let (x, n_cols) = if case.is_mixed() {
-                    (Vec::new(), 0)
-                } else {
-                    sub.x()
-                };
-                let input = if case.is_mixed() {
-                    Input::Table(&table)
-                } else {
-                    Input::Rows(Rows::new(&x, n_cols).unwrap())
-                };
-                let err = model.predict(input).unwrap_err();
+                let owned = sub.owned_input();
+                let err = model.predict(owned.input()).unwrap_err();
                 assert_eq!(
                     err.code().as_str(),
                     "BAD_INPUT",
@@ -299,17 +280,8 @@ fn bundles_round_trip_bit_for_bit() {
             "{}: re-encoding differs",
             case.id
         );
-        let table = case.table();
-        let (x, n_cols) = if case.is_mixed() {
-            (Vec::new(), 0)
-        } else {
-            case.x()
-        };
-        let rows = if case.is_mixed() {
-            Input::Table(&table)
-        } else {
-            Input::Rows(Rows::new(&x, n_cols).unwrap())
-        };
+        let owned = case.owned_input();
+        let rows = owned.input();
         let bits = |p: Predictions| match p {
             Predictions::Values { data, .. } => {
                 data.iter().map(|v| v.to_bits()).collect::<Vec<_>>()

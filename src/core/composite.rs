@@ -389,6 +389,26 @@ impl Composite {
         Ok((out, width))
     }
 
+    /// Run the stack's final estimator on the stacked features.
+    fn on_stack<T>(
+        &self,
+        x: &Rows,
+        members: &[Member],
+        f: impl FnOnce(&Member, &Rows) -> Result<T>,
+    ) -> Result<T> {
+        let Combine::Stack {
+            methods,
+            final_member,
+            passthrough,
+        } = &self.combine
+        else {
+            return Err(Error::invalid_model("not a stacking ensemble"));
+        };
+        let (data, width) = self.stacked(x, members, methods, *passthrough)?;
+        let rows = Rows::new(&data, width)?.numbered_from(x.first_row());
+        f(member(members, *final_member)?, &rows)
+    }
+
     fn calibrated(
         &self,
         x: &Rows,
@@ -496,15 +516,7 @@ impl Composite {
                 proba.iter_mut().for_each(|v| *v /= n_estimators);
                 Ok(proba)
             }
-            Combine::Stack {
-                methods,
-                final_member,
-                passthrough,
-            } => {
-                let (data, width) = self.stacked(x, members, methods, *passthrough)?;
-                let rows = Rows::new(&data, width)?.numbered_from(x.first_row());
-                member(members, *final_member)?.proba(&rows)
-            }
+            Combine::Stack { .. } => self.on_stack(x, members, |m, rows| m.proba(rows)),
             _ => Err(Error::invalid_model("this composite has no predict_proba")),
         }
     }
@@ -530,15 +542,7 @@ impl Composite {
                 sum.iter_mut().for_each(|v| *v /= n_estimators);
                 Ok((sum, width))
             }
-            Combine::Stack {
-                methods,
-                final_member,
-                passthrough,
-            } => {
-                let (data, width) = self.stacked(x, members, methods, *passthrough)?;
-                let rows = Rows::new(&data, width)?.numbered_from(x.first_row());
-                member(members, *final_member)?.decision(&rows)
-            }
+            Combine::Stack { .. } => self.on_stack(x, members, |m, rows| m.decision(rows)),
             _ => Err(Error::invalid_model(
                 "this composite has no decision_function",
             )),
@@ -599,14 +603,8 @@ impl Composite {
                     n_cols: 1,
                 })
             }
-            Combine::Stack {
-                methods,
-                final_member,
-                passthrough,
-            } => {
-                let (data, width) = self.stacked(x, members, methods, *passthrough)?;
-                let rows = Rows::new(&data, width)?.numbered_from(x.first_row());
-                let out = member(members, *final_member)?.predict(&rows)?;
+            Combine::Stack { .. } => {
+                let out = self.on_stack(x, members, |m, rows| m.predict(rows))?;
                 Ok(match self.classes {
                     Some(_) => Predictions::ClassIndices(out.iter().map(|v| *v as usize).collect()),
                     None => Predictions::Values {

@@ -11,6 +11,26 @@ use serde_json::Value;
 
 include!("../fixtures/index.rs");
 
+/// A case's input kept alive for [`OwnedInput::input`].
+pub struct OwnedInput {
+    table: wasm_predict::core::Table,
+    x: Vec<f64>,
+    n_cols: usize,
+    mixed: bool,
+}
+
+impl OwnedInput {
+    pub fn input(&self) -> wasm_predict::core::Input<'_> {
+        if self.mixed {
+            wasm_predict::core::Input::Table(&self.table)
+        } else {
+            wasm_predict::core::Input::Rows(
+                wasm_predict::core::Rows::new(&self.x, self.n_cols).unwrap(),
+            )
+        }
+    }
+}
+
 /// The cargo feature a fixture file's joblib codec needs, when this build leaves it out.
 pub fn disabled_codec(kind: &str) -> Option<&'static str> {
     let (codec, feature, enabled) = match kind.rsplit('.').next()? {
@@ -88,6 +108,18 @@ impl Case {
             })
             .collect();
         wasm_predict::core::Table::new(cells, n_cols).unwrap()
+    }
+
+    /// The case's input, owned: mixed cells for mixed fixtures, numeric rows otherwise.
+    pub fn owned_input(&self) -> OwnedInput {
+        let mixed = self.is_mixed();
+        let (x, n_cols) = if mixed { (Vec::new(), 0) } else { self.x() };
+        OwnedInput {
+            table: self.table(),
+            x,
+            n_cols,
+            mixed,
+        }
     }
 
     /// A numeric output flattened row-major (1-D or 2-D JSON arrays).
