@@ -13,6 +13,10 @@ use serde::{Deserialize, Serialize};
 use super::frame::{Cell, Column, Frame};
 use crate::error::{Error, Result};
 
+/// What a step reads for a column it was not given (validation keeps widths consistent, so
+/// this is never read in practice); borrowed instead of cloning the input column.
+static EMPTY_COLUMN: Column = Column::Num(Vec::new());
+
 /// One preprocessing stage of a model.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Stage {
@@ -881,14 +885,10 @@ impl Transform {
             }
         }
         for &c in flagged {
-            let col = frame
-                .cols
-                .get(c)
-                .cloned()
-                .unwrap_or(Column::Num(Vec::new()));
+            let col = frame.cols.get(c).unwrap_or(&EMPTY_COLUMN);
             cols.push(Column::Num(
                 (0..frame.n_rows)
-                    .map(|r| f64::from(u8::from(is_missing(&col, r))))
+                    .map(|r| f64::from(u8::from(is_missing(col, r))))
                     .collect(),
             ));
             let name = frame.names.get(c).cloned().unwrap_or_default();
@@ -918,11 +918,7 @@ impl Transform {
                 error_on_unknown,
             } => {
                 for (c, enc) in columns.iter().enumerate() {
-                    let input = frame
-                        .cols
-                        .get(c)
-                        .cloned()
-                        .unwrap_or(Column::Num(Vec::new()));
+                    let input = frame.cols.get(c).unwrap_or(&EMPTY_COLUMN);
                     let mut block = vec![vec![0.0; frame.n_rows]; enc.n_outputs];
                     for r in 0..frame.n_rows {
                         let cell = input.cell(r);
@@ -954,11 +950,7 @@ impl Transform {
             }
             Transform::Ordinal { columns } => {
                 for (c, enc) in columns.iter().enumerate() {
-                    let input = frame
-                        .cols
-                        .get(c)
-                        .cloned()
-                        .unwrap_or(Column::Num(Vec::new()));
+                    let input = frame.cols.get(c).unwrap_or(&EMPTY_COLUMN);
                     let mut out = Vec::with_capacity(frame.n_rows);
                     for r in 0..frame.n_rows {
                         let cell = input.cell(r);

@@ -3,7 +3,7 @@
 //! part (an estimator or a Pipeline) becomes one of the model's members.
 
 use super::attrs::Attrs;
-use super::{lower_root, metadata, ImportContext};
+use super::{lower_root, root_metadata, ImportContext};
 use crate::core::composite::{
     CalibratedFold, Calibrator, Combine, Composite, Member, TargetInverse,
 };
@@ -298,17 +298,8 @@ pub fn lower(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<Model> 
         classes,
         n_features,
     };
-    let estimator = Estimator::Composite(composite);
-    let (feature_names, from_source) = attrs.feature_names(n_features)?;
-    let meta = metadata(
-        attrs,
-        class,
-        class.name().to_owned(),
-        feature_names,
-        from_source,
-        ctx,
-    );
-    Model::with_members(meta, Vec::new(), estimator, members)
+    let meta = root_metadata(attrs, class, n_features, ctx)?;
+    Model::with_members(meta, Vec::new(), Estimator::Composite(composite), members)
 }
 
 /// Whether a Bagging ensemble's estimators are decision or extra trees (the tree engine
@@ -405,15 +396,7 @@ pub fn bagging(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<Model
         classes,
         n_features,
     };
-    let (feature_names, from_source) = attrs.feature_names(n_features)?;
-    let meta = metadata(
-        attrs,
-        class,
-        class.name().to_owned(),
-        feature_names,
-        from_source,
-        ctx,
-    );
+    let meta = root_metadata(attrs, class, n_features, ctx)?;
     Model::with_members(meta, Vec::new(), Estimator::Composite(composite), members)
 }
 

@@ -93,15 +93,7 @@ fn lower_root(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<Model>
         return xgboost::lower(attrs, class, ctx);
     }
     let estimator = lower_estimator(attrs, class, ctx)?;
-    let (feature_names, from_source) = attrs.feature_names(estimator.n_features())?;
-    let metadata = metadata(
-        attrs,
-        class,
-        class.name().to_owned(),
-        feature_names,
-        from_source,
-        ctx,
-    );
+    let metadata = root_metadata(attrs, class, estimator.n_features(), ctx)?;
     // HistGradientBoosting from 1.4 encodes categorical features with its own
     // ColumnTransformer + OrdinalEncoder before the trees.
     let preprocess = match attrs.get("_preprocessor") {
@@ -109,6 +101,24 @@ fn lower_root(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<Model>
         _ => Vec::new(),
     };
     Model::with_preprocess(metadata, preprocess, estimator)
+}
+
+/// Metadata of a model whose root object is `class`, taking `n_features` input columns.
+fn root_metadata(
+    attrs: &Attrs,
+    class: Class,
+    n_features: usize,
+    ctx: &ImportContext,
+) -> Result<Metadata> {
+    let (feature_names, from_source) = attrs.feature_names(n_features)?;
+    Ok(metadata(
+        attrs,
+        class,
+        class.name().to_owned(),
+        feature_names,
+        from_source,
+        ctx,
+    ))
 }
 
 fn metadata(

@@ -410,6 +410,16 @@ fn optional_array(attrs: &Attrs, name: &str) -> Result<Option<Vec<f64>>> {
     }
 }
 
+/// A fitted array that applies only when its hyper-parameter is on: scalers store `mean_` /
+/// `center_` even with `with_mean=False` / `with_centering=False`, and the flag decides.
+fn gated_array(attrs: &Attrs, flag_name: &str, name: &str) -> Result<Option<Vec<f64>>> {
+    if flag(attrs, flag_name) {
+        optional_array(attrs, name)
+    } else {
+        Ok(None)
+    }
+}
+
 /// A boolean hyper-parameter (scikit-learn's default for these is True).
 fn flag(attrs: &Attrs, name: &str) -> bool {
     !matches!(attrs.get(name), Some(Value::Bool(false)))
@@ -943,16 +953,8 @@ fn transform(attrs: &Attrs, class: Class, width: Option<usize>) -> Result<Transf
     let t = match class {
         // mean_ is stored even with with_mean=False; the flags decide what transform applies.
         Class::StandardScaler => Transform::Standardize {
-            mean: if flag(attrs, "with_mean") {
-                optional_array(attrs, "mean_")?
-            } else {
-                None
-            },
-            scale: if flag(attrs, "with_std") {
-                optional_array(attrs, "scale_")?
-            } else {
-                None
-            },
+            mean: gated_array(attrs, "with_mean", "mean_")?,
+            scale: gated_array(attrs, "with_std", "scale_")?,
             n_features: n()?,
         },
         Class::MinMaxScaler => {
@@ -980,16 +982,8 @@ fn transform(attrs: &Attrs, class: Class, width: Option<usize>) -> Result<Transf
             scale: attrs.f64_array("scale_")?.values,
         },
         Class::RobustScaler => Transform::Robust {
-            center: if flag(attrs, "with_centering") {
-                optional_array(attrs, "center_")?
-            } else {
-                None
-            },
-            scale: if flag(attrs, "with_scaling") {
-                optional_array(attrs, "scale_")?
-            } else {
-                None
-            },
+            center: gated_array(attrs, "with_centering", "center_")?,
+            scale: gated_array(attrs, "with_scaling", "scale_")?,
             n_features: n()?,
         },
         Class::Normalizer => Transform::Normalize {
