@@ -15,11 +15,16 @@ use crate::LoadOptions;
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &str = r#"
 /** Rows to predict: a flat typed array (row-major, with `nCols` columns), an array of row
- *  arrays, or an array of objects keyed by feature name. */
+ *  arrays, an array of objects keyed by feature name, or an object of columns
+ *  (`{name: array}`, like a DataFrame's columns). */
 export type ModelInput =
   | Float64Array
   | Float32Array
-  | Array<ArrayLike<number | null | undefined> | Record<string, number | null | undefined>>;
+  | Array<ArrayLike<Cell> | Record<string, Cell>>
+  | Record<string, ArrayLike<Cell>>;
+
+/** One input value: numbers, strings and booleans (for encoders), null/undefined/NaN for missing. */
+export type Cell = number | string | boolean | null | undefined;
 
 /** A class label in the type the model was trained with. */
 export type ClassLabel = number | string | boolean;
@@ -370,8 +375,11 @@ impl Model {
             });
         }
         if !Array::is_array(x) {
+            if x.is_object() {
+                return Ok(JsInput::Rows(self.columns_to_rows(x)?));
+            }
             return Err(bad_input(
-                "input must be a Float64Array or Float32Array (with a column count), an array of row arrays, or an array of row objects keyed by feature name",
+                "input must be a Float64Array or Float32Array (with a column count), an array of row arrays, an array of row objects keyed by feature name, or an object of columns ({name: array})",
             ));
         }
         if let Some(cols) = n_cols {
@@ -382,6 +390,63 @@ impl Model {
             }
         }
         Ok(JsInput::Rows(x.clone().unchecked_into()))
+    }
+
+    /// Column-major input, like a pandas DataFrame's columns: `{name: array-like}` with every
+    /// feature present and all columns the same length. Returns the rows as row arrays.
+    fn columns_to_rows(&self, x: &JsValue) -> Result<Array, JsValue> {
+        let names = &self.inner.metadata.feature_names;
+        let mut columns = Vec::with_capacity(names.len());
+        let mut n_rows: Option<(usize, &str)> = None;
+        for name in names {
+            let column = Reflect::get(x, &name.into())?;
+            if column.is_undefined() && !Reflect::has(x, &name.into())? {
+                return Err(bad_input(format!(
+                    "missing column {name:?} (the model's columns are {})",
+                    names.join(", ")
+                )));
+            }
+            let length = Reflect::get(&column, &"length".into())
+                .ok()
+                .and_then(|l| l.as_f64())
+                .filter(|_| column.is_object() && column.as_string().is_none());
+            let Some(length) = length else {
+                return Err(bad_input(format!(
+                    "column {name:?} must be an array or typed array of values"
+                )));
+            };
+            let length = length as usize;
+            match n_rows {
+                Some((n, first)) if n != length => {
+                    return Err(js_error(Error::shape(format!(
+                        "column {name:?} has {length} values but column {first:?} has {n}"
+                    ))))
+                }
+                None => n_rows = Some((length, name)),
+                _ => {}
+            }
+            columns.push(column);
+        }
+        let keys = Object::keys(x.unchecked_ref::<Object>());
+        if let Some(key) = keys
+            .iter()
+            .filter_map(|k| k.as_string())
+            .find(|k| !names.contains(k))
+        {
+            return Err(bad_input(format!(
+                "unknown column {key:?} (the model's columns are {})",
+                names.join(", ")
+            )));
+        }
+        let rows = Array::new();
+        for r in 0..n_rows.map_or(0, |(n, _)| n) {
+            let row = Array::new();
+            for column in &columns {
+                row.push(&Reflect::get_u32(column, r as u32)?);
+            }
+            rows.push(&row);
+        }
+        Ok(rows)
     }
 
     /// One JS row (array of cells, or object keyed by feature name) as cells.
@@ -733,6 +798,17 @@ impl Model {
         #[wasm_bindgen(js_name = nCols)] n_cols: Option<u32>,
     ) -> Result<Float64Array, JsValue> {
         self.numbers_per_chunk(x, n_cols, &|rows| Ok(self.inner.decision_function(rows)?.0))
+    }
+
+    /// A transformer's output (a fitted ColumnTransformer, scaler or encoder saved on its own,
+    /// or a Pipeline ending in one), `nRows × metadata.nOutputs` row-major; for KMeans, the
+    /// distance to each cluster centre.
+    pub fn transform(
+        &self,
+        x: ModelInput,
+        #[wasm_bindgen(js_name = nCols)] n_cols: Option<u32>,
+    ) -> Result<Float64Array, JsValue> {
+        self.numbers_per_chunk(x, n_cols, &|rows| Ok(self.inner.transform(rows)?.0))
     }
 
     /// scikit-learn's `apply` (trees, forests, gradient boosting): the index of the leaf each

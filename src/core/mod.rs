@@ -11,6 +11,8 @@ pub mod input;
 pub mod linear;
 pub mod model;
 pub mod neighbors;
+pub mod numeric_transforms;
+pub mod simple;
 pub mod svm;
 pub mod transform;
 pub mod tree_models;

@@ -8,6 +8,7 @@ use super::frame::{Cell, Frame, Table};
 use super::input::{InputRule, Rows};
 use super::linear::{probabilities, LinearScores, ProbabilityRule};
 use super::neighbors::Neighbors;
+use super::simple::{Centroids, Dummy};
 use super::svm::{Svm, SvmTask};
 use super::transform::Stage;
 use super::tree_models::{
@@ -71,6 +72,10 @@ pub enum OutputKind {
     /// `predict` gives +1 (inlier) / −1 (outlier); `scoreSamples` and `decisionFunction` the
     /// scores.
     OutlierDetection,
+    /// `predict` gives the cluster index; `transform` the distances to the centres.
+    Clustering,
+    /// A fitted transformer or a pipeline ending in one: only `transform`.
+    Transform,
 }
 
 impl OutputKind {
@@ -79,6 +84,8 @@ impl OutputKind {
             OutputKind::Regression => "regression",
             OutputKind::Classification => "classification",
             OutputKind::OutlierDetection => "outlier_detection",
+            OutputKind::Clustering => "clustering",
+            OutputKind::Transform => "transform",
         }
     }
 }
@@ -160,6 +167,15 @@ pub enum Estimator {
     Neighbors(Neighbors),
     /// Voting, stacking, calibration and target-transform wrappers over the model's members.
     Composite(Composite),
+    /// DummyClassifier / DummyRegressor.
+    Dummy(Dummy),
+    /// KMeans, MiniBatchKMeans, NearestCentroid.
+    Centroids(Centroids),
+    /// No estimator: the model is its preprocessing (a transformer saved on its own, or a
+    /// Pipeline ending in a transformer); `transform` returns the preprocessed columns.
+    Transformer {
+        n_features: usize,
+    },
 }
 
 impl Estimator {
@@ -177,6 +193,9 @@ impl Estimator {
             Estimator::Svm(m) => m.n_features,
             Estimator::Neighbors(m) => m.n_features,
             Estimator::Composite(c) => c.n_features,
+            Estimator::Dummy(m) => m.n_features,
+            Estimator::Centroids(m) => m.n_features,
+            Estimator::Transformer { n_features } => *n_features,
         }
     }
 
@@ -193,8 +212,12 @@ impl Estimator {
             Estimator::NaiveBayes(_) | Estimator::Svm(_) | Estimator::Neighbors(_) => {
                 InputRule::Finite
             }
-            // Each member checks its own input.
-            Estimator::Composite(_) => InputRule::Anything,
+            Estimator::Centroids(_) => InputRule::Finite,
+            // Each member checks its own input; the dummies never look at it; a transformer's
+            // steps checked theirs.
+            Estimator::Composite(_) | Estimator::Dummy(_) | Estimator::Transformer { .. } => {
+                InputRule::Anything
+            }
         }
     }
 }
@@ -341,6 +364,8 @@ impl Model {
     pub fn output_kind(&self) -> OutputKind {
         match (self.classes(), &self.estimator) {
             (_, Estimator::IsolationForest(_)) => OutputKind::OutlierDetection,
+            (None, Estimator::Centroids(_)) => OutputKind::Clustering,
+            (_, Estimator::Transformer { .. }) => OutputKind::Transform,
             (_, Estimator::Svm(m)) if matches!(m.task, SvmTask::OneClass { .. }) => {
                 OutputKind::OutlierDetection
             }
@@ -355,6 +380,8 @@ impl Model {
             Estimator::LinearRegressor(m) => m.scores.n_scores(),
             Estimator::AveragedTrees(m) if m.classes.is_none() => m.trees.n_outputs(),
             Estimator::Neighbors(m) => m.n_outputs(),
+            Estimator::Dummy(m) if m.classes.is_none() => m.width(),
+            Estimator::Transformer { n_features } => *n_features,
             _ => 1,
         }
     }
@@ -379,6 +406,9 @@ impl Estimator {
             Estimator::Svm(m) => m.classes(),
             Estimator::Neighbors(m) => m.classes(),
             Estimator::Composite(c) => c.classes.as_ref(),
+            Estimator::Dummy(m) => m.classes.as_ref(),
+            Estimator::Centroids(m) => m.classes.as_ref(),
+            Estimator::Transformer { .. } => None,
         }
     }
 
@@ -416,6 +446,9 @@ impl Estimator {
             Estimator::Svm(m) => m.validate(),
             Estimator::Neighbors(m) => m.validate(),
             Estimator::Composite(c) => c.validate(members),
+            Estimator::Dummy(m) => m.validate(),
+            Estimator::Centroids(m) => m.validate(),
+            Estimator::Transformer { .. } => Ok(()),
         }
     }
 }
@@ -497,6 +530,9 @@ impl Model {
     }
 
     fn predict_input(&self, x: Input) -> Result<Predictions> {
+        if matches!(self.estimator, Estimator::Transformer { .. }) {
+            return Err(self.unsupported("predict"));
+        }
         let first_row = x.first_row();
         let data = self.checked(x)?;
         let x = &Rows::new(&data, self.estimator_n_features())?.numbered_from(first_row);
@@ -553,6 +589,24 @@ impl Model {
         self.estimator.decision_rows(x, &self.members)
     }
 
+    /// `transform`: a transformer's (or a pipeline ending in one) output columns, or KMeans'
+    /// distances to its centres. Returns the column count.
+    pub fn transform<'a>(&self, x: impl Into<Input<'a>>) -> Result<(Vec<f64>, usize)> {
+        self.transform_input(x.into())
+    }
+
+    fn transform_input(&self, x: Input) -> Result<(Vec<f64>, usize)> {
+        match &self.estimator {
+            Estimator::Transformer { n_features } => {
+                Ok((self.checked(x)?.into_owned(), *n_features))
+            }
+            Estimator::Centroids(m) if m.classes.is_none() => {
+                Ok((m.distances(&self.checked(x)?), m.n_centers))
+            }
+            _ => Err(self.unsupported("transform")),
+        }
+    }
+
     /// scikit-learn's `apply`: the leaf index each tree sends each row to, `n_rows × n_trees`
     /// (gradient boosting: trees in stage order, `K` per stage). Returns the column count.
     pub fn apply<'a>(&self, x: impl Into<Input<'a>>) -> Result<(Vec<f64>, usize)> {
@@ -584,10 +638,14 @@ impl Model {
             }
             _ => format!("{} model", self.output_kind().as_str()),
         };
+        let instead = match self.output_kind() {
+            OutputKind::Transform => "transform",
+            _ => "predict",
+        };
         Error::new(
             ErrorCode::UnsupportedOperation,
             format!(
-                "{} is a {what} and has no {method}; use predict",
+                "{} is a {what} and has no {method}; use {instead}",
                 self.short_class_name(),
             ),
         )
@@ -692,6 +750,27 @@ impl Estimator {
                     .map(argmax)
                     .collect(),
             )),
+            Estimator::Dummy(m) => Ok(match &m.classes {
+                Some(_) => Predictions::ClassIndices(vec![m.predicted; x.n_rows()]),
+                None => Predictions::Values {
+                    data: m.tiled(x.n_rows()),
+                    n_cols: m.width(),
+                },
+            }),
+            Estimator::Centroids(m) => {
+                let nearest = m.predict(x.data());
+                Ok(match &m.classes {
+                    Some(_) => Predictions::ClassIndices(nearest),
+                    None => Predictions::Values {
+                        data: nearest.into_iter().map(|i| i as f64).collect(),
+                        n_cols: 1,
+                    },
+                })
+            }
+            Estimator::Transformer { .. } => Err(Error::new(
+                ErrorCode::Internal,
+                "predict on a transformer without an estimator",
+            )),
         }
     }
 
@@ -701,6 +780,7 @@ impl Estimator {
             Estimator::LinearClassifier(m) => m.probability != ProbabilityRule::Unavailable,
             Estimator::Svm(m) => m.has_probability(),
             Estimator::Composite(c) => c.has_proba(members),
+            Estimator::Centroids(m) => m.has_scores(),
             other => other.classes().is_some(),
         }
     }
@@ -734,6 +814,10 @@ impl Estimator {
                 proba_from_jll(&mut jll, m.n_classes());
                 Ok(jll)
             }
+            Estimator::Dummy(m) if m.classes.is_some() => Ok(m.tiled(x.n_rows())),
+            Estimator::Centroids(m) if m.classes.is_some() => m
+                .proba(x.data())
+                .ok_or_else(|| Error::new(ErrorCode::Internal, "NearestCentroid without scores")),
             _ => Err(Error::new(
                 ErrorCode::Internal,
                 "predict_proba on an estimator without it",
@@ -750,6 +834,7 @@ impl Estimator {
             Estimator::AdaBoost(m) => m.classes.is_some(),
             Estimator::Svm(m) => !matches!(m.task, SvmTask::Regressor),
             Estimator::Composite(c) => c.has_decision(members),
+            Estimator::Centroids(m) => m.has_scores(),
             _ => false,
         }
     }
@@ -766,6 +851,9 @@ impl Estimator {
             }
             Estimator::Svm(m) => Ok(m.decision_function(x.data())),
             Estimator::Composite(c) => c.decision_function(x, members),
+            Estimator::Centroids(m) => m
+                .decision(x.data())
+                .ok_or_else(|| Error::new(ErrorCode::Internal, "NearestCentroid without scores")),
             _ => Err(Error::new(
                 ErrorCode::Internal,
                 "decision_function on an estimator without it",

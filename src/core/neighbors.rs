@@ -157,21 +157,21 @@ impl Neighbors {
 
     /// The neighbours of a row: (training index, distance), nearest first.
     fn neighbors(&self, row: &[f64]) -> Vec<(usize, f64)> {
-        let mut all: Vec<(usize, f64)> = self
+        let mut all: Vec<(f64, usize)> = self
             .fit_x
             .chunks_exact(self.n_features.max(1))
             .map(|t| self.metric.distance(row, t))
-            .enumerate()
+            .zip(0..)
             .collect();
         if let Query::Radius(r) = self.query {
-            all.retain(|(_, d)| *d <= r);
+            all.retain(|(d, _)| *d <= r);
         }
-        // One sort for both queries (one copy of the sort in the wasm).
-        all.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+        // One sort for both queries, shared with the selectors (one copy in the wasm).
+        super::numeric_transforms::sort_by_value(&mut all);
         if let Query::Nearest(k) = self.query {
             all.truncate(k);
         }
-        all
+        all.into_iter().map(|(d, i)| (i, d)).collect()
     }
 
     /// scikit-learn's `_get_weights`: 1/d, and where a distance is 0 those neighbours only.

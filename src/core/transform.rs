@@ -11,6 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::frame::{Cell, Column, Frame};
+use super::numeric_transforms::{Discretizer, KnnImputer, PowerMap, PowerMethod, QuantileMap};
 use crate::error::{Error, Result};
 
 /// What a step reads for a column it was not given (validation keeps widths consistent, so
@@ -446,6 +447,33 @@ pub enum Transform {
         combinations: Vec<Vec<u32>>,
         n_features: usize,
     },
+    /// `KBinsDiscretizer`.
+    Discretize(Discretizer),
+    /// `QuantileTransformer`.
+    Quantile(QuantileMap),
+    /// `PowerTransformer` (its standardisation follows as a StandardScaler step).
+    Power(PowerMap),
+    /// `KNNImputer`.
+    KnnImpute(KnnImputer),
+    /// `TargetEncoder`: each category's fitted encoding (one per class for multiclass
+    /// targets), the target mean for categories it did not see.
+    TargetEncode { columns: Vec<TargetColumn> },
+}
+
+/// One column of a fitted `TargetEncoder`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TargetColumn {
+    pub categories: Categories,
+    /// `n_categories × width`, row-major.
+    pub encodings: Vec<f64>,
+    /// `target_mean_` (per class for multiclass): the output for unseen categories.
+    pub unknown: Vec<f64>,
+}
+
+impl TargetColumn {
+    fn width(&self) -> usize {
+        self.unknown.len()
+    }
 }
 
 impl Transform {
@@ -465,6 +493,11 @@ impl Transform {
             Transform::MinMax { scale, .. } | Transform::MaxAbs { scale } => scale.len(),
             Transform::OneHot { columns, .. } => columns.len(),
             Transform::Ordinal { columns } => columns.len(),
+            Transform::Discretize(d) => d.inner_edges.len(),
+            Transform::Quantile(q) => q.quantiles.len(),
+            Transform::Power(p) => p.lambdas.len(),
+            Transform::KnnImpute(k) => k.n_features,
+            Transform::TargetEncode { columns } => columns.len(),
         }
     }
 
@@ -479,6 +512,9 @@ impl Transform {
             Transform::Select { keep, .. } => keep.len(),
             Transform::Polynomial { combinations, .. } => combinations.len(),
             Transform::Project { n_components, .. } => *n_components,
+            Transform::Discretize(d) => d.n_outputs(),
+            Transform::KnnImpute(k) => k.n_outputs(),
+            Transform::TargetEncode { columns } => columns.iter().map(TargetColumn::width).sum(),
             _ => self.n_features(),
         }
     }
@@ -499,6 +535,11 @@ impl Transform {
             Transform::Select { class, .. } => class,
             Transform::Polynomial { .. } => "PolynomialFeatures",
             Transform::Project { class, .. } => class,
+            Transform::Discretize(_) => "KBinsDiscretizer",
+            Transform::Quantile(_) => "QuantileTransformer",
+            Transform::Power(_) => "PowerTransformer",
+            Transform::KnnImpute(_) => "KNNImputer",
+            Transform::TargetEncode { .. } => "TargetEncoder",
         }
     }
 
@@ -625,6 +666,30 @@ impl Transform {
                     )));
                 }
             }
+            Transform::Discretize(d) => d.validate()?,
+            Transform::Quantile(q) => q.validate()?,
+            Transform::Power(p) => {
+                if p.lambdas.iter().any(|l| !l.is_finite()) {
+                    return Err(Error::invalid_model(
+                        "PowerTransformer: lambdas_ are not finite",
+                    ));
+                }
+            }
+            Transform::KnnImpute(k) => k.validate()?,
+            Transform::TargetEncode { columns } => {
+                for (i, c) in columns.iter().enumerate() {
+                    let w = c.width();
+                    if w == 0
+                        || c.encodings.len() != c.categories.len().saturating_mul(w)
+                        || c.encodings.iter().chain(&c.unknown).any(|v| !v.is_finite())
+                    {
+                        return Err(Error::invalid_model(format!(
+                            "TargetEncoder: column {i}'s categories_ and encodings_ disagree \
+                             or are not finite"
+                        )));
+                    }
+                }
+            }
             Transform::Normalize { .. }
             | Transform::Binarize { .. }
             | Transform::Function { .. } => {}
@@ -639,10 +704,19 @@ impl Transform {
             Transform::Impute { .. } | Transform::MissingIndicator { .. } => {
                 return self.impute(frame)
             }
-            Transform::OneHot { .. } | Transform::Ordinal { .. } => return self.encode(frame),
+            Transform::OneHot { .. }
+            | Transform::Ordinal { .. }
+            | Transform::TargetEncode { .. } => return self.encode(frame),
             _ => {}
         }
         frame.numeric(name)?;
+        match self {
+            Transform::Discretize(_) | Transform::Quantile(_) | Transform::Power(_) => {
+                return numeric_step(self, frame)
+            }
+            Transform::KnnImpute(k) => return knn_impute(k, frame),
+            _ => {}
+        }
         // Which values each step's validation lets through, as scikit-learn checks them.
         match self {
             Transform::Function {
@@ -948,6 +1022,32 @@ impl Transform {
                     cols.extend(block.into_iter().map(Column::Num));
                 }
             }
+            Transform::TargetEncode { columns } => {
+                for (c, enc) in columns.iter().enumerate() {
+                    let input = frame.cols.get(c).unwrap_or(&EMPTY_COLUMN);
+                    let width = enc.width();
+                    let mut block = vec![Vec::with_capacity(frame.n_rows); width];
+                    for r in 0..frame.n_rows {
+                        let values = match enc.categories.find(&input.cell(r)) {
+                            Some(k) => enc.encodings.get(k * width..(k + 1) * width),
+                            None => Some(enc.unknown.as_slice()),
+                        }
+                        .unwrap_or(&[]);
+                        for (out, v) in block.iter_mut().zip(values) {
+                            out.push(*v);
+                        }
+                    }
+                    let base = frame.names.get(c).cloned().unwrap_or_default();
+                    for k in 0..width {
+                        names.push(if width == 1 {
+                            base.clone()
+                        } else {
+                            format!("{base}_{k}")
+                        });
+                    }
+                    cols.extend(block.into_iter().map(Column::Num));
+                }
+            }
             Transform::Ordinal { columns } => {
                 for (c, enc) in columns.iter().enumerate() {
                     let input = frame.cols.get(c).unwrap_or(&EMPTY_COLUMN);
@@ -970,4 +1070,119 @@ impl Transform {
         }
         Ok(frame.with_cols(cols, names))
     }
+}
+
+/// KBinsDiscretizer, QuantileTransformer and PowerTransformer: per-value maps with their
+/// own validation.
+fn numeric_step(t: &Transform, frame: Frame) -> Result<Frame> {
+    let name = t.name();
+    match t {
+        // check_array with the default force_all_finite: no NaN.
+        Transform::Discretize(_) => frame.expect_finite(name, false)?,
+        _ => frame.expect_finite(name, true)?,
+    }
+    if let Transform::Power(p) = t {
+        if p.method == PowerMethod::BoxCox {
+            for (c, col) in frame.numbers().enumerate() {
+                if let Some(r) = col.iter().position(|v| *v <= 0.0) {
+                    return Err(frame.cell_error(
+                        r,
+                        c,
+                        "the Box-Cox transformation can only be applied to strictly positive data",
+                    ));
+                }
+            }
+        }
+    }
+    let mut cols = Vec::new();
+    let mut names = Vec::new();
+    for (c, col) in frame.numbers().enumerate() {
+        let base = frame.names.get(c).cloned().unwrap_or_default();
+        match t {
+            Transform::Discretize(d) if d.one_hot => {
+                let n_bins = d.inner_edges.get(c).map_or(1, |e| e.len() + 1);
+                let mut block = vec![vec![0.0; frame.n_rows]; n_bins];
+                for (r, x) in col.iter().enumerate() {
+                    if let Some(v) = block.get_mut(d.bin(c, *x)).and_then(|b| b.get_mut(r)) {
+                        *v = 1.0;
+                    }
+                }
+                cols.extend(block.into_iter().map(Column::Num));
+                names.extend((0..n_bins).map(|b| format!("{base}_{b}.0")));
+            }
+            Transform::Discretize(d) => {
+                cols.push(Column::Num(
+                    col.iter().map(|x| d.bin(c, *x) as f64).collect(),
+                ));
+                names.push(base);
+            }
+            Transform::Quantile(q) => {
+                cols.push(Column::Num(col.iter().map(|x| q.apply(c, *x)).collect()));
+                names.push(base);
+            }
+            Transform::Power(p) => {
+                cols.push(Column::Num(col.iter().map(|x| p.apply(c, *x)).collect()));
+                names.push(base);
+            }
+            _ => {}
+        }
+    }
+    Ok(frame.with_cols(cols, names))
+}
+
+/// KNNImputer: impute row by row, then drop (or zero) the columns empty at fit and append the
+/// missing flags.
+fn knn_impute(k: &KnnImputer, frame: Frame) -> Result<Frame> {
+    let name = "KNNImputer";
+    frame.expect_finite(name, k.marker.is_none())?;
+    let n = k.n_features;
+    let inputs: Vec<&[f64]> = frame.numbers().collect();
+    let mut rows = vec![0.0; frame.n_rows * n];
+    for (c, col) in inputs.iter().enumerate() {
+        for (r, v) in col.iter().enumerate() {
+            if let Some(slot) = rows.get_mut(r * n + c) {
+                *slot = *v;
+            }
+        }
+    }
+    let flags: Vec<Vec<f64>> = k
+        .indicator
+        .iter()
+        .map(|&c| {
+            inputs.get(c).map_or_else(Vec::new, |col| {
+                col.iter()
+                    .map(|v| f64::from(u8::from(k.is_missing(*v))))
+                    .collect()
+            })
+        })
+        .collect();
+    for row in rows.chunks_exact_mut(n.max(1)) {
+        k.impute_row(row);
+    }
+    let mut cols = Vec::new();
+    let mut names = Vec::new();
+    for c in 0..n {
+        let valid = k.valid.get(c).copied().unwrap_or(false);
+        if !valid && !k.keep_empty {
+            continue;
+        }
+        cols.push(Column::Num(
+            (0..frame.n_rows)
+                .map(|r| {
+                    if valid {
+                        rows.get(r * n + c).copied().unwrap_or(f64::NAN)
+                    } else {
+                        0.0
+                    }
+                })
+                .collect(),
+        ));
+        names.push(frame.names.get(c).cloned().unwrap_or_default());
+    }
+    for (&c, flag) in k.indicator.iter().zip(flags) {
+        cols.push(Column::Num(flag));
+        let base = frame.names.get(c).cloned().unwrap_or_default();
+        names.push(format!("missingindicator_{base}"));
+    }
+    Ok(frame.with_cols(cols, names))
 }

@@ -23,7 +23,12 @@ pub const MAGIC: &[u8; 8] = b"WPBUNDLE";
 /// split rules, category sets and output transforms (LightGBM). 3: per-node missing-value
 /// directions and input rules for scikit-learn trees, AdaBoost, multi-output trees.
 /// 4: column-wise preprocessing stages, naive Bayes, SVMs, neighbours, composite members.
-pub const FORMAT_VERSION: u16 = 4;
+/// 5: dummies, centroid models, transformer-only models, KBinsDiscretizer, QuantileTransformer,
+/// PowerTransformer, KNNImputer, TargetEncoder (variants appended, so version 4 payloads decode
+/// unchanged).
+pub const FORMAT_VERSION: u16 = 5;
+/// The oldest version this build decodes: 4's payload is a subset of 5's.
+const OLDEST_READABLE: u16 = 4;
 const HEADER_LEN: usize = 16;
 
 /// Serialize a model into a bundle.
@@ -71,7 +76,7 @@ pub fn decode(bytes: &[u8]) -> Result<Model> {
     if version == 0 {
         return Err(Error::bad_format("bundle format version 0 does not exist"));
     }
-    if version < FORMAT_VERSION {
+    if version < OLDEST_READABLE {
         // Only pre-release builds (0.1.0 before LightGBM support) wrote version 1.
         return Err(Error::new(
             ErrorCode::UnsupportedVersion,

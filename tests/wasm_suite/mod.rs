@@ -102,6 +102,22 @@ fn object_rows_input(case: &Case, names: &[String]) -> Array {
         .collect()
 }
 
+/// The input as columns, like a DataFrame's: `{name: Float64Array}`.
+fn column_input(case: &Case, names: &[String]) -> Object {
+    let (x, n_cols) = case.x();
+    let object = Object::new();
+    for (c, name) in names.iter().enumerate() {
+        let column: Vec<f64> = x.chunks(n_cols).map(|row| row[c]).collect();
+        Reflect::set(
+            &object,
+            &name.into(),
+            &Float64Array::from(column.as_slice()).into(),
+        )
+        .unwrap();
+    }
+    object
+}
+
 fn as_vec(value: &JsValue) -> Vec<f64> {
     value
         .dyn_ref::<Float64Array>()
@@ -131,6 +147,21 @@ fn check_case(model: &Model, case: &Case) -> Diff {
         diff.abs_floor = common::SVM_WASM_ABS;
     }
     let (flat, n_cols) = js_input(case);
+    if let Some(want) = case.numbers("transform") {
+        let got = model
+            .transform(flat.clone().unchecked_into(), n_cols)
+            .unwrap();
+        diff.check(&format!("{} transform", case.id), &got.to_vec(), &want);
+    }
+    if case.expected.get("predict").is_none() {
+        // A transformer: transform only.
+        let err = model
+            .predict(flat.clone().unchecked_into(), n_cols)
+            .err()
+            .unwrap();
+        assert_eq!(code_of(&err), "UNSUPPORTED_OPERATION", "{}", case.id);
+        return diff;
+    }
     let predicted: JsValue = model
         .predict(flat.clone().unchecked_into(), n_cols)
         .unwrap()
@@ -274,7 +305,9 @@ fn all_input_forms_give_identical_outputs() {
         let model = load_ok(case.pickles[0].1);
         let (flat, n_cols) = flat_input(&case);
         let method = |x: JsValue, cols: Option<u32>| -> Vec<f64> {
-            if case.has_proba() {
+            if case.expected.get("predict").is_none() {
+                model.transform(x.unchecked_into(), cols).unwrap().to_vec()
+            } else if case.has_proba() {
                 model
                     .predict_proba(x.unchecked_into(), cols)
                     .unwrap()
@@ -325,6 +358,12 @@ fn all_input_forms_give_identical_outputs() {
             bits(&method(object_rows_input(&case, &names).into(), None)),
             bits(&reference),
             "{}: row objects",
+            case.id
+        );
+        assert_eq!(
+            bits(&method(column_input(&case, &names).into(), None)),
+            bits(&reference),
+            "{}: columns",
             case.id
         );
         // Float32Array input is accepted (values are widened to f64).
@@ -403,6 +442,17 @@ fn bundles_round_trip_through_js() {
         let bundle = model.to_bundle().unwrap();
         let reloaded = load(JsValue::from(bundle.clone()).unchecked_into(), None).unwrap();
         let (flat, n_cols) = js_input(&case);
+        if case.expected.get("predict").is_none() {
+            let a = model.transform(flat.clone().unchecked_into(), n_cols);
+            let b = reloaded.transform(flat.clone().unchecked_into(), n_cols);
+            assert_eq!(
+                bits(&a.unwrap().to_vec()),
+                bits(&b.unwrap().to_vec()),
+                "{}: bundle transform",
+                case.id
+            );
+            continue;
+        }
         let a = model
             .predict(flat.clone().unchecked_into(), n_cols)
             .unwrap();
@@ -627,6 +677,74 @@ fn mixed_type_object_rows_reach_the_encoders() {
             assert_eq!(label.as_string().unwrap(), want[i].as_str().unwrap());
         }
     }
+}
+
+/// Columns like a DataFrame's (`{name: array}`), with strings and missing cells: the same
+/// labels as rows, and errors that name the column.
+#[wasm_bindgen_test]
+fn column_input_with_mixed_types() {
+    let case = cases()
+        .into_iter()
+        .find(|c| c.id == "sk19/pre_ct_impute_onehot_logreg")
+        .unwrap();
+    let model = load_ok(case.pickles[0].1);
+    let names = feature_names(&model);
+    let (rows, _) = js_input(&case);
+    let rows: Array = rows.unchecked_into();
+    let columns = Object::new();
+    for (c, name) in names.iter().enumerate() {
+        let column: Array = rows
+            .iter()
+            .map(|row| row.unchecked_ref::<Array>().get(c as u32))
+            .collect();
+        Reflect::set(&columns, &name.into(), &column).unwrap();
+    }
+    let by_rows: Array = model
+        .predict(rows.clone().unchecked_into(), None)
+        .unwrap()
+        .unchecked_into();
+    let by_columns: Array = model
+        .predict(JsValue::from(columns.clone()).unchecked_into(), None)
+        .unwrap()
+        .unchecked_into();
+    let want = case.expected["predict"].as_array().unwrap();
+    assert_eq!(by_columns.length() as usize, want.len());
+    for ((a, b), w) in by_columns.iter().zip(by_rows.iter()).zip(want) {
+        assert_eq!(a.as_string().unwrap(), w.as_str().unwrap());
+        assert_eq!(b.as_string(), a.as_string());
+    }
+    let expect_error = |x: &Object, code: &str, needle: &str| {
+        let err = model
+            .predict(JsValue::from(x.clone()).unchecked_into(), None)
+            .err()
+            .unwrap();
+        assert_eq!(code_of(&err), code);
+        let text = error_text(&err);
+        assert!(text.contains(needle), "{text}");
+    };
+    let short = Object::assign(&Object::new(), &columns);
+    let first: Array = Reflect::get(&short, &names[0].as_str().into())
+        .unwrap()
+        .unchecked_into();
+    Reflect::set(&short, &names[0].as_str().into(), &first.slice(0, 3)).unwrap();
+    expect_error(
+        &short,
+        "SHAPE_MISMATCH",
+        &format!("but column {:?} has 3", names[0]),
+    );
+    let missing = Object::assign(&Object::new(), &columns);
+    Reflect::delete_property(&missing, &names[1].as_str().into()).unwrap();
+    expect_error(
+        &missing,
+        "BAD_INPUT",
+        &format!("missing column {:?}", names[1]),
+    );
+    let extra = Object::assign(&Object::new(), &columns);
+    Reflect::set(&extra, &"zip".into(), &Array::new()).unwrap();
+    expect_error(&extra, "BAD_INPUT", "unknown column \"zip\"");
+    let scalar = Object::assign(&Object::new(), &columns);
+    Reflect::set(&scalar, &names[0].as_str().into(), &JsValue::from(3.0)).unwrap();
+    expect_error(&scalar, "BAD_INPUT", "must be an array");
 }
 
 #[wasm_bindgen_test]

@@ -148,6 +148,16 @@ pub enum Class {
     /// `sklearn.utils.validation.check_array`, only ever wrapped in a `functools.partial` as
     /// a FunctionTransformer's validation-only function (it returns its input).
     CheckArray,
+    KMeans,
+    MiniBatchKMeans,
+    NearestCentroid,
+    RansacRegressor,
+    KBinsDiscretizer,
+    QuantileTransformer,
+    PowerTransformer,
+    KnnImputer,
+    TargetEncoder,
+    SelectFromModel,
 }
 
 /// Linear models that share `coef_`/`intercept_` and differ only in what follows the scores.
@@ -243,6 +253,12 @@ impl Class {
                 | Class::IncrementalPca
                 | Class::TruncatedSvd
                 | Class::FastIca
+                | Class::KBinsDiscretizer
+                | Class::QuantileTransformer
+                | Class::PowerTransformer
+                | Class::KnnImputer
+                | Class::TargetEncoder
+                | Class::SelectFromModel
                 | Class::Pipeline
         )
     }
@@ -831,6 +847,48 @@ const CLASSES: &[(&str, &str, Class)] = &[
         Class::Opaque,
     ),
     ("sklearn.utils.validation", "check_array", Class::CheckArray),
+    ("sklearn.cluster._kmeans", "KMeans", Class::KMeans),
+    (
+        "sklearn.cluster._kmeans",
+        "MiniBatchKMeans",
+        Class::MiniBatchKMeans,
+    ),
+    (
+        "sklearn.neighbors._nearest_centroid",
+        "NearestCentroid",
+        Class::NearestCentroid,
+    ),
+    (
+        "sklearn.linear_model._ransac",
+        "RANSACRegressor",
+        Class::RansacRegressor,
+    ),
+    (
+        "sklearn.preprocessing._discretization",
+        "KBinsDiscretizer",
+        Class::KBinsDiscretizer,
+    ),
+    (
+        "sklearn.preprocessing._data",
+        "QuantileTransformer",
+        Class::QuantileTransformer,
+    ),
+    (
+        "sklearn.preprocessing._data",
+        "PowerTransformer",
+        Class::PowerTransformer,
+    ),
+    ("sklearn.impute._knn", "KNNImputer", Class::KnnImputer),
+    (
+        "sklearn.preprocessing._target_encoder",
+        "TargetEncoder",
+        Class::TargetEncoder,
+    ),
+    (
+        "sklearn.feature_selection._from_model",
+        "SelectFromModel",
+        Class::SelectFromModel,
+    ),
     ("sklearn.naive_bayes", "GaussianNB", Class::GaussianNb),
     ("sklearn.naive_bayes", "MultinomialNB", Class::MultinomialNb),
     ("sklearn.naive_bayes", "ComplementNB", Class::ComplementNb),
@@ -1081,10 +1139,7 @@ pub fn supported_estimators() -> String {
                 && !matches!(
                     c,
                     // Parts of other models, not models a file can hold on its own.
-                    Class::TreePredictor
-                        | Class::BinMapper
-                        | Class::DummyClassifier
-                        | Class::DummyRegressor
+                    Class::TreePredictor | Class::BinMapper
                 )
         })
         .map(|(module, name, _)| match *name {

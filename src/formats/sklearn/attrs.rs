@@ -218,6 +218,21 @@ impl<'a> Attrs<'a> {
         }
     }
 
+    /// A nested estimator of any known class.
+    pub fn nested_any(&self, value: &'a Value, what: &str) -> Result<(Class, Attrs<'a>)> {
+        match value {
+            Value::Object {
+                class: Global::Class(class),
+                state,
+                ..
+            } => Ok((*class, Attrs::new(self.arena, *state, class.name())?)),
+            other => Err(self.error(
+                what,
+                format!("expected an estimator, found {}", other.kind()),
+            )),
+        }
+    }
+
     /// `classes_` in its own type: ints, floats, strings or bools.
     pub fn classes(&self, max_classes: usize) -> Result<ClassLabels> {
         self.classes_in("classes_", max_classes)

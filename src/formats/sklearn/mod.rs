@@ -11,7 +11,9 @@ mod lightgbm;
 mod linear;
 mod neighbors;
 mod pipeline;
+mod simple;
 mod svm;
+mod transformers;
 mod trees;
 mod xgboost;
 
@@ -38,11 +40,7 @@ pub fn lower(doc: &Document, ctx: &ImportContext) -> Result<Model> {
             class: Global::Class(class),
             state,
             ..
-        } if class.is_estimator()
-            && !matches!(class, Class::DummyClassifier | Class::DummyRegressor) =>
-        {
-            (*class, *state)
-        }
+        } if class.is_estimator() => (*class, *state),
         other => {
             return Err(Error::unsupported_class(format!(
                 "the pickle holds a {}, not a scikit-learn estimator",
@@ -58,6 +56,12 @@ pub fn lower(doc: &Document, ctx: &ImportContext) -> Result<Model> {
 fn lower_root(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<Model> {
     if class == Class::Pipeline {
         return pipeline::lower(attrs, ctx);
+    }
+    if class.is_transformer() {
+        return pipeline::transformer_model(attrs, class, ctx);
+    }
+    if class == Class::RansacRegressor {
+        return ransac(attrs, ctx);
     }
     if matches!(class, Class::BaggingClassifier | Class::BaggingRegressor)
         && !composite::bagging_over_trees(attrs)
@@ -101,6 +105,28 @@ fn lower_root(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<Model>
         _ => Vec::new(),
     };
     Model::with_preprocess(metadata, preprocess, estimator)
+}
+
+/// `RANSACRegressor` predicts with its fitted `estimator_` (the model refitted on the inliers).
+fn ransac(attrs: &Attrs, ctx: &ImportContext) -> Result<Model> {
+    let (class, inner) = attrs.object("estimator_")?;
+    if !class.is_estimator() || (class.is_transformer() && class != Class::Pipeline) {
+        return Err(Error::unsupported_class(format!(
+            "RANSACRegressor.estimator_ is a {}, not a supported estimator",
+            class.name()
+        )));
+    }
+    let (_, inner_attrs) = attrs.nested(inner, &[class], "estimator_")?;
+    let mut model = lower_root(&inner_attrs, class, ctx)
+        .map_err(|e| e.context("RANSACRegressor.estimator_"))?;
+    let n_features = model.n_features();
+    let meta = root_metadata(attrs, Class::RansacRegressor, n_features, ctx)?;
+    model.metadata = crate::core::Metadata {
+        name: format!("RANSACRegressor({})", model.metadata.name),
+        ..meta
+    };
+    model.validate()?;
+    Ok(model)
 }
 
 /// Metadata of a model whose root object is `class`, taking `n_features` input columns.
@@ -192,6 +218,11 @@ fn lower_estimator(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<E
         Class::BaggingClassifier | Class::BaggingRegressor => {
             Estimator::AveragedTrees(trees::bagging(attrs, class, ctx)?)
         }
+        Class::DummyClassifier
+        | Class::DummyRegressor
+        | Class::KMeans
+        | Class::MiniBatchKMeans
+        | Class::NearestCentroid => simple::lower(attrs, class, ctx)?,
         other => {
             return Err(Error::unsupported_class(format!(
                 "a {} cannot be used as a model on its own",

@@ -8,11 +8,12 @@
 use super::attrs::Attrs;
 use super::ImportContext;
 use crate::core::frame::Cell;
+use crate::core::numeric_transforms::sort_by_value;
 use crate::core::transform::{
     Branch, Categories, ColumnSplit, MissingMarker, Norm, OneHotColumn, OrdinalColumn, Stage,
     Transform,
 };
-use crate::core::Model;
+use crate::core::{Estimator, Model};
 use crate::error::{Error, ErrorCode, Result};
 use crate::formats::pickle::globals::{Class, Global};
 use crate::formats::pickle::numpy::{ArrayData, Kind, NdArray};
@@ -41,6 +42,12 @@ const TRANSFORMERS: &[Class] = &[
     Class::IncrementalPca,
     Class::TruncatedSvd,
     Class::FastIca,
+    Class::KBinsDiscretizer,
+    Class::QuantileTransformer,
+    Class::PowerTransformer,
+    Class::KnnImputer,
+    Class::TargetEncoder,
+    Class::SelectFromModel,
     Class::ColumnTransformer,
     Class::FeatureUnion,
     Class::Pipeline,
@@ -48,9 +55,18 @@ const TRANSFORMERS: &[Class] = &[
 
 pub fn lower(attrs: &Attrs, ctx: &ImportContext) -> Result<Model> {
     let steps = pipeline_steps(attrs)?;
-    let ((name, last), transformers) = steps
+    let ((name, last), head) = steps
         .split_last()
         .ok_or_else(|| Error::invalid_model("Pipeline has no steps"))?;
+    // A pipeline that ends in a transformer (or 'passthrough') is all preprocessing: its model
+    // offers `transform`.
+    let ends_in_transformer = is_passthrough(last)
+        || matches!(last, Value::Object { class: Global::Class(c), .. } if c.is_transformer());
+    let transformers = if ends_in_transformer {
+        steps.as_slice()
+    } else {
+        head
+    };
     let mut stages: Vec<Stage> = Vec::new();
     let mut first_attrs = None;
     let mut names = Vec::new();
@@ -69,6 +85,21 @@ pub fn lower(attrs: &Attrs, ctx: &ImportContext) -> Result<Model> {
         if first_attrs.is_none() {
             first_attrs = Some(t);
         }
+    }
+    if ends_in_transformer {
+        let n_out = stages.last().map(Stage::n_outputs).ok_or_else(|| {
+            Error::invalid_model("Pipeline has only 'passthrough' steps: nothing to transform")
+        })?;
+        let first = first_attrs
+            .as_ref()
+            .ok_or_else(|| Error::invalid_model("Pipeline has no transformer"))?;
+        let n_features = stages.first().map_or(n_out, Stage::n_features);
+        let mut meta = super::root_metadata(first, Class::Pipeline, n_features, ctx)?;
+        meta.name = format!("Pipeline({})", names.join(" → "));
+        if let Some(version) = attrs.sklearn_version_string() {
+            meta.source_library_version = version.to_owned();
+        }
+        return Model::with_preprocess(meta, stages, Estimator::Transformer { n_features: n_out });
     }
     let (class, final_attrs) = match last {
         Value::Object {
@@ -118,6 +149,16 @@ pub fn lower(attrs: &Attrs, ctx: &ImportContext) -> Result<Model> {
         meta.source_library_version = version.to_owned();
     }
     Model::with_members(meta, stages, estimator, members)
+}
+
+/// A transformer saved on its own (a fitted ColumnTransformer, scaler, encoder, …): a model
+/// whose `transform` runs it.
+pub(super) fn transformer_model(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<Model> {
+    let stages = lower_transformer(attrs, class, None)?;
+    let n_out = stages.last().map_or(0, Stage::n_outputs);
+    let n_features = stages.first().map_or(0, Stage::n_features);
+    let meta = super::root_metadata(attrs, class, n_features, ctx)?;
+    Model::with_preprocess(meta, stages, Estimator::Transformer { n_features: n_out })
 }
 
 /// HistGradientBoosting's `_preprocessor` (scikit-learn ≥ 1.4 with categorical features): a
@@ -195,6 +236,14 @@ fn lower_transformer(attrs: &Attrs, class: Class, width: Option<usize>) -> Resul
         }
         Class::ColumnTransformer => vec![Stage::Split(column_transformer(attrs)?)],
         Class::FeatureUnion => vec![Stage::Split(feature_union(attrs, width)?)],
+        Class::PowerTransformer => {
+            let steps = super::transformers::power(attrs)?;
+            for t in &steps {
+                t.validate()?;
+            }
+            declared_width(attrs, class, steps.first())?;
+            steps.into_iter().map(Stage::Step).collect()
+        }
         other => vec![Stage::Step(transform(attrs, other, width)?)],
     };
     if let (Some(w), Some(first)) = (width, stages.first()) {
@@ -425,7 +474,7 @@ fn flag(attrs: &Attrs, name: &str) -> bool {
     !matches!(attrs.get(name), Some(Value::Bool(false)))
 }
 
-fn is_true(attrs: &Attrs, name: &str) -> bool {
+pub(super) fn is_true(attrs: &Attrs, name: &str) -> bool {
     matches!(attrs.get(name), Some(Value::Bool(true)))
 }
 
@@ -543,7 +592,7 @@ fn missing_marker(attrs: &Attrs) -> Result<MissingMarker> {
 }
 
 /// An index array attribute (`features_`, …).
-fn indices(attrs: &Attrs, name: &str) -> Result<Vec<usize>> {
+pub(super) fn indices(attrs: &Attrs, name: &str) -> Result<Vec<usize>> {
     attrs
         .array(name)?
         .to_i64(attrs.arena())?
@@ -619,7 +668,7 @@ fn infrequent_mappings(attrs: &Attrs, n: usize) -> Result<Vec<Option<Vec<usize>>
         .collect()
 }
 
-fn all_categories(attrs: &Attrs) -> Result<Vec<Categories>> {
+pub(super) fn all_categories(attrs: &Attrs) -> Result<Vec<Categories>> {
     attrs
         .items("categories_")?
         .iter()
@@ -806,7 +855,7 @@ fn k_best(attrs: &Attrs) -> Result<Vec<usize>> {
         }
     };
     let mut order: Vec<(f64, usize)> = scores.iter().copied().zip(0..).collect();
-    order.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    sort_by_value(&mut order);
     let mut keep: Vec<usize> = order
         .split_off(scores.len() - k)
         .into_iter()
@@ -818,8 +867,9 @@ fn k_best(attrs: &Attrs) -> Result<Vec<usize>> {
 
 /// numpy's default (linear) percentile of `v` at `q` percent.
 fn percentile(v: &[f64], q: f64) -> f64 {
-    let mut sorted = v.to_vec();
-    sorted.sort_by(f64::total_cmp);
+    let mut pairs: Vec<(f64, usize)> = v.iter().copied().zip(0..).collect();
+    sort_by_value(&mut pairs);
+    let sorted: Vec<f64> = pairs.into_iter().map(|p| p.0).collect();
     let n = sorted.len();
     if n == 0 {
         return f64::NAN;
@@ -1134,6 +1184,19 @@ fn transform(attrs: &Attrs, class: Class, width: Option<usize>) -> Result<Transf
                 center_after,
             }
         }
+        Class::KBinsDiscretizer => super::transformers::kbins(attrs)?,
+        Class::QuantileTransformer => super::transformers::quantile(attrs)?,
+        Class::KnnImputer => super::transformers::knn_imputer(attrs)?,
+        Class::TargetEncoder => super::transformers::target_encoder(attrs)?,
+        Class::SelectFromModel => {
+            let (keep, n_features) = super::transformers::select_from_model(attrs)?;
+            Transform::Select {
+                class: "SelectFromModel".to_owned(),
+                keep,
+                n_features,
+                nan_ok: false,
+            }
+        }
         other => {
             return Err(Error::unsupported_class(format!(
                 "{} is not a supported transformer",
@@ -1141,7 +1204,14 @@ fn transform(attrs: &Attrs, class: Class, width: Option<usize>) -> Result<Transf
             )))
         }
     };
-    if let Some(Value::Int(declared)) = attrs.get("n_features_in_") {
+    declared_width(attrs, class, Some(&t))?;
+    t.validate()?;
+    Ok(t)
+}
+
+/// `n_features_in_`, when recorded, must be the width the fitted statistics imply.
+fn declared_width(attrs: &Attrs, class: Class, t: Option<&Transform>) -> Result<()> {
+    if let (Some(Value::Int(declared)), Some(t)) = (attrs.get("n_features_in_"), t) {
         if usize::try_from(*declared).ok() != Some(t.n_features()) {
             return Err(Error::invalid_model(format!(
                 "{} has statistics for {} features but n_features_in_ is {declared}",
@@ -1150,6 +1220,5 @@ fn transform(attrs: &Attrs, class: Class, width: Option<usize>) -> Result<Transf
             )));
         }
     }
-    t.validate()?;
-    Ok(t)
+    Ok(())
 }

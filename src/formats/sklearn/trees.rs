@@ -817,3 +817,86 @@ pub fn isolation(attrs: &Attrs, ctx: &ImportContext) -> Result<IsolationForest> 
     model.validate()?;
     Ok(model)
 }
+
+/// `feature_importances_` of a decision/extra tree or a forest of them, computed from the
+/// node impurities as `Tree.compute_feature_importances` does (the same operation order),
+/// for SelectFromModel.
+pub fn feature_importances(attrs: &Attrs, class: Class) -> Result<Vec<f64>> {
+    let n_features = usize::try_from(attrs.int("n_features_in_")?)
+        .map_err(|_| Error::invalid_model("n_features_in_ is negative"))?;
+    let one = |tree_owner: &Attrs| -> Result<Option<Vec<f64>>> {
+        let (_, tree) = tree_owner.object("tree_")?;
+        let (_, t) = tree_owner.nested(tree, &[Class::Tree], "tree_")?;
+        let nodes = t.array("nodes")?;
+        let left = nodes.field_i64("left_child")?;
+        let right = nodes.field_i64("right_child")?;
+        let feature = nodes.field_i64("feature")?;
+        let impurity = nodes.field_f64("impurity")?;
+        let weight = nodes.field_f64("weighted_n_node_samples")?;
+        if left.len() <= 1 {
+            return Ok(None);
+        }
+        let mut imp = vec![0.0f64; n_features];
+        let at = |v: &[f64], i: i64| usize::try_from(i).ok().and_then(|i| v.get(i).copied());
+        for (i, &l) in left.iter().enumerate() {
+            if l == -1 {
+                continue;
+            }
+            let r = right.get(i).copied().unwrap_or(-1);
+            let (Some(wn), Some(im), Some(lw), Some(li), Some(rw), Some(ri)) = (
+                weight.get(i).copied(),
+                impurity.get(i).copied(),
+                at(&weight, l),
+                at(&impurity, l),
+                at(&weight, r),
+                at(&impurity, r),
+            ) else {
+                return Err(Error::invalid_model("tree node child out of range"));
+            };
+            let f = feature
+                .get(i)
+                .and_then(|&f| usize::try_from(f).ok())
+                .filter(|&f| f < n_features)
+                .ok_or_else(|| Error::invalid_model("tree node feature out of range"))?;
+            if let Some(slot) = imp.get_mut(f) {
+                *slot += (wn * im - lw * li) - rw * ri;
+            }
+        }
+        let root = weight.first().copied().unwrap_or(1.0);
+        imp.iter_mut().for_each(|v| *v /= root);
+        let total = crate::core::numeric_transforms::pairwise_sum(&imp);
+        if total > 0.0 {
+            imp.iter_mut().for_each(|v| *v /= total);
+        }
+        Ok(Some(imp))
+    };
+    let single = matches!(
+        class,
+        Class::DecisionTreeClassifier
+            | Class::DecisionTreeRegressor
+            | Class::ExtraTreeClassifier
+            | Class::ExtraTreeRegressor
+    );
+    if single {
+        return Ok(one(attrs)?.unwrap_or_else(|| vec![0.0; n_features]));
+    }
+    let mut per_tree = Vec::new();
+    for id in attrs.items("estimators_")? {
+        let (_, tree_attrs) = attrs.nested_any(attrs.arena().get(id), "estimators_")?;
+        if let Some(imp) = one(&tree_attrs)? {
+            per_tree.push(imp);
+        }
+    }
+    if per_tree.is_empty() {
+        return Ok(vec![0.0; n_features]);
+    }
+    let mut mean = vec![0.0f64; n_features];
+    for imp in &per_tree {
+        mean.iter_mut().zip(imp).for_each(|(m, v)| *m += v);
+    }
+    let count = per_tree.len() as f64;
+    mean.iter_mut().for_each(|m| *m /= count);
+    let total = crate::core::numeric_transforms::pairwise_sum(&mean);
+    mean.iter_mut().for_each(|m| *m /= total);
+    Ok(mean)
+}

@@ -1,0 +1,196 @@
+//! DummyClassifier/DummyRegressor, KMeans/MiniBatchKMeans and NearestCentroid.
+
+use super::attrs::Attrs;
+use super::ImportContext;
+use crate::core::model::ClassLabels;
+use crate::core::simple::{CentroidMetric, Centroids, Discriminant, Dummy};
+use crate::core::Estimator;
+use crate::error::{Error, Result};
+use crate::formats::pickle::globals::Class;
+use crate::formats::pickle::value::Value;
+
+pub fn lower(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<Estimator> {
+    Ok(match class {
+        Class::DummyClassifier => Estimator::Dummy(dummy_classifier(attrs, ctx)?),
+        Class::DummyRegressor => Estimator::Dummy(dummy_regressor(attrs)?),
+        Class::KMeans | Class::MiniBatchKMeans => {
+            let (centers, n_centers, n_features) = matrix(attrs, "cluster_centers_", ctx)?;
+            Estimator::Centroids(Centroids {
+                centers,
+                n_centers,
+                n_features,
+                metric: CentroidMetric::Euclidean,
+                classes: None,
+                discriminant: None,
+            })
+        }
+        Class::NearestCentroid => Estimator::Centroids(nearest_centroid(attrs, ctx)?),
+        other => {
+            return Err(Error::unsupported_class(format!(
+                "{} is not a simple estimator",
+                other.name()
+            )))
+        }
+    })
+}
+
+/// A 2-D float attribute as (values, rows, columns).
+fn matrix(attrs: &Attrs, name: &str, ctx: &ImportContext) -> Result<(Vec<f64>, usize, usize)> {
+    let array = attrs.f64_array(name)?;
+    match array.shape.as_slice() {
+        [k, f] => {
+            ctx.limits
+                .check("number of features", ctx.limits.max_features, *f)?;
+            attrs.check_n_features(*f)?;
+            Ok((array.values, *k, *f))
+        }
+        other => Err(Error::invalid_model(format!(
+            "{}.{name} has shape {other:?}, expected 2-D",
+            attrs.class_name()
+        ))),
+    }
+}
+
+/// `n_features_in_`, which the dummies record (they never read `X`'s values).
+fn declared_features(attrs: &Attrs) -> Result<usize> {
+    match attrs.get("n_features_in_") {
+        Some(Value::Int(n)) => usize::try_from(*n).map_err(|_| {
+            Error::invalid_model(format!("{}.n_features_in_ is {n}", attrs.class_name()))
+        }),
+        // Before 1.5 the dummies never looked at X, not even its width.
+        _ => Err(Error::unsupported_version(format!(
+            "{} fitted before scikit-learn 1.5 records no n_features_in_, so its input width \
+             is unknown; re-fit it with scikit-learn 1.5 or later",
+            attrs.class_name()
+        ))),
+    }
+}
+
+fn one_output(attrs: &Attrs) -> Result<()> {
+    match attrs.get("n_outputs_") {
+        None | Some(Value::Int(1)) => Ok(()),
+        Some(_) => Err(Error::unsupported_class(format!(
+            "{} fitted on several targets (n_outputs_ > 1) is not supported",
+            attrs.class_name()
+        ))),
+    }
+}
+
+fn dummy_classifier(attrs: &Attrs, ctx: &ImportContext) -> Result<Dummy> {
+    one_output(attrs)?;
+    let strategy = attrs
+        .opt_str("_strategy")?
+        .or(attrs.opt_str("strategy")?)
+        .unwrap_or("prior");
+    let classes = attrs.classes(ctx.limits.max_classes)?;
+    let prior = attrs.f64_array("class_prior_")?.values;
+    let n = classes.len();
+    let most_frequent = crate::core::tree_models::argmax(&prior);
+    let one_hot = |k: usize| (0..n).map(|i| f64::from(u8::from(i == k))).collect();
+    let (values, predicted) = match strategy {
+        "prior" => (prior, most_frequent),
+        "most_frequent" => (one_hot(most_frequent), most_frequent),
+        "constant" => {
+            let k = constant_index(attrs, &classes)?;
+            (one_hot(k), k)
+        }
+        other => {
+            return Err(Error::unsupported_class(format!(
+                "DummyClassifier(strategy={other:?}) draws random labels from numpy's generator; \
+                 only 'prior', 'most_frequent' and 'constant' are reproducible"
+            )))
+        }
+    };
+    let model = Dummy {
+        n_features: declared_features(attrs)?,
+        classes: Some(classes),
+        values,
+        predicted,
+    };
+    model.validate()?;
+    Ok(model)
+}
+
+/// Position of the `constant` parameter among the classes.
+fn constant_index(attrs: &Attrs, classes: &ClassLabels) -> Result<usize> {
+    let arena = attrs.arena();
+    let value = attrs.require("constant")?;
+    let value = match value {
+        // A 1-element array (`constant=[…]`) or a numpy scalar.
+        Value::List(items) | Value::Tuple(items) if items.len() == 1 => {
+            items.first().map_or(value, |&i| arena.get(i))
+        }
+        other => other,
+    };
+    let found = match (classes, value) {
+        (ClassLabels::Str(c), Value::Str(s)) => c.iter().position(|x| x == s),
+        (ClassLabels::Int(c), Value::Int(v)) => c.iter().position(|x| x == v),
+        (ClassLabels::Float(c), Value::Float(v)) => c.iter().position(|x| x == v),
+        (ClassLabels::Float(c), Value::Int(v)) => c.iter().position(|x| *x == *v as f64),
+        (ClassLabels::Bool(c), Value::Bool(v)) => c.iter().position(|x| x == v),
+        _ => None,
+    };
+    found.ok_or_else(|| {
+        Error::invalid_model(format!(
+            "DummyClassifier.constant ({}) is not one of classes_",
+            value.kind()
+        ))
+    })
+}
+
+fn dummy_regressor(attrs: &Attrs) -> Result<Dummy> {
+    let constant = attrs.f64_array("constant_")?.values;
+    let model = Dummy {
+        n_features: declared_features(attrs)?,
+        classes: None,
+        values: constant,
+        predicted: 0,
+    };
+    model.validate()?;
+    Ok(model)
+}
+
+fn nearest_centroid(attrs: &Attrs, ctx: &ImportContext) -> Result<Centroids> {
+    let (centers, n_centers, n_features) = matrix(attrs, "centroids_", ctx)?;
+    let classes = attrs.classes(ctx.limits.max_classes)?;
+    let metric = match attrs.opt_str("metric")?.unwrap_or("euclidean") {
+        "euclidean" => CentroidMetric::Euclidean,
+        "manhattan" => CentroidMetric::Manhattan,
+        other => {
+            return Err(Error::unsupported_class(format!(
+                "NearestCentroid(metric={other:?}) is not supported (euclidean and manhattan are)"
+            )))
+        }
+    };
+    // scikit-learn ≥ 1.6 scores classes with the within-class deviation and the priors.
+    let discriminant = match (
+        attrs.get("within_class_std_dev_"),
+        attrs.get("class_prior_"),
+    ) {
+        (Some(_), Some(_)) => {
+            let prior = attrs.f64_array("class_prior_")?.values;
+            let n = prior.len() as f64;
+            Some(Discriminant {
+                std_dev: attrs.f64_array("within_class_std_dev_")?.values,
+                uniform_prior: prior.iter().all(|p| is_close(*p, 1.0 / n)),
+                log_prior: prior.iter().map(|p| p.ln()).collect(),
+            })
+        }
+        _ => None,
+    };
+    let model = Centroids {
+        centers,
+        n_centers,
+        n_features,
+        metric,
+        classes: Some(classes),
+        discriminant,
+    };
+    model.validate()?;
+    Ok(model)
+}
+
+/// `numpy.isclose` with its default tolerances.
+fn is_close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-8 + 1e-5 * b.abs()
+}
