@@ -467,6 +467,14 @@ impl Model {
                 .map(|(cell, name)| cell_value(&cell, row_index, name))
                 .collect();
         }
+        if n_features == 1 && !row.is_object() {
+            // One column (a label encoder's labels): each entry may be the cell itself.
+            return Ok(vec![cell_value(
+                row,
+                row_index,
+                names.first().map_or("", String::as_str),
+            )?]);
+        }
         if !row.is_object() {
             return Err(bad_input(format!(
                 "row {row_index} must be an array of numbers or an object keyed by feature name"
@@ -809,6 +817,53 @@ impl Model {
         #[wasm_bindgen(js_name = nCols)] n_cols: Option<u32>,
     ) -> Result<Float64Array, JsValue> {
         self.numbers_per_chunk(x, n_cols, &|rows| Ok(self.inner.transform(rows)?.0))
+    }
+
+    /// LabelEncoder / LabelBinarizer: the labels of codes (`[0, 2, 1]`) or of indicator rows
+    /// (`nRows × nOutputs`, as `transform` returns them), in the classes' own type.
+    #[wasm_bindgen(js_name = inverseTransform)]
+    pub fn inverse_transform(
+        &self,
+        x: JsValue,
+        #[wasm_bindgen(js_name = nCols)] n_cols: Option<u32>,
+    ) -> Result<PredictOutput, JsValue> {
+        guarded(|| {
+            let width = self.inner.n_outputs();
+            let (values, cols) = if let Some(a) = x.dyn_ref::<Float64Array>() {
+                (a.to_vec(), n_cols.map_or(width, |c| c as usize))
+            } else if Array::is_array(&x) {
+                let rows: &Array = x.unchecked_ref();
+                let mut values = Vec::new();
+                let mut cols = 1;
+                for (i, row) in rows.iter().enumerate() {
+                    if Array::is_array(&row) {
+                        let cells: &Array = row.unchecked_ref();
+                        cols = cells.length() as usize;
+                        values.extend(cells.iter().map(|c| c.as_f64().unwrap_or(f64::NAN)));
+                    } else {
+                        values.push(row.as_f64().ok_or_else(|| {
+                            bad_input(format!("row {i}: a code must be a number"))
+                        })?);
+                    }
+                }
+                (values, cols)
+            } else {
+                return Err(bad_input(
+                    "inverseTransform takes a Float64Array or an array of codes (or of rows)",
+                ));
+            };
+            if cols == 0 || values.len() % cols != 0 {
+                return Err(js_error(Error::shape(format!(
+                    "{} values do not make rows of {cols}",
+                    values.len()
+                ))));
+            }
+            let indices = self
+                .inner
+                .inverse_transform(&values, cols)
+                .map_err(js_error)?;
+            Ok(self.labels_to_js(&indices)?.unchecked_into())
+        })
     }
 
     /// scikit-learn's `apply` (trees, forests, gradient boosting): the index of the leaf each

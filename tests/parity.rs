@@ -73,6 +73,24 @@ fn compare(model: &Model, case: &Case, what: &str) -> Diff {
         }
         diff.check(&format!("{what} transform"), &got, &want);
     }
+    if let Some(inverse) = case.expected.get("inverse_transform") {
+        // LabelEncoder / LabelBinarizer: codes back to labels.
+        let codes = common::flatten(&inverse["codes"]);
+        let n_cols = inverse["codes"][0].as_array().map_or(1, Vec::len);
+        let indices = model.inverse_transform(&codes, n_cols).unwrap();
+        let labels = labels_json(model.classes().unwrap());
+        assert_eq!(
+            Value::from(labels.clone()),
+            case.expected["classes"],
+            "{what}"
+        );
+        let got: Vec<Value> = indices.iter().map(|i| labels[*i].clone()).collect();
+        assert_eq!(
+            &Value::from(got),
+            &inverse["labels"],
+            "{what}: inverse_transform"
+        );
+    }
     if case.expected.get("predict").is_none() {
         // A transformer saved on its own, or a pipeline ending in one: transform only.
         assert_eq!(
@@ -258,7 +276,11 @@ fn missing_and_huge_values_follow_scikit_learn() {
             };
             if let Some(message) = probe["refused"].as_str() {
                 let owned = sub.owned_input();
-                let err = model.predict(owned.input()).unwrap_err();
+                let err = if case.expected.get("predict").is_none() {
+                    model.transform(owned.input()).unwrap_err()
+                } else {
+                    model.predict(owned.input()).unwrap_err()
+                };
                 assert_eq!(
                     err.code().as_str(),
                     "BAD_INPUT",

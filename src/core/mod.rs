@@ -8,6 +8,7 @@ pub mod bayes;
 pub mod composite;
 pub mod frame;
 pub mod input;
+pub mod labels;
 pub mod linear;
 pub mod model;
 pub mod neighbors;

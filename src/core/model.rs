@@ -6,6 +6,7 @@ use super::bayes::{proba_from_jll, NaiveBayes};
 use super::composite::{Composite, Member};
 use super::frame::{Cell, Frame, Table};
 use super::input::{InputRule, Rows};
+use super::labels::LabelCoder;
 use super::linear::{probabilities, LinearScores, ProbabilityRule};
 use super::neighbors::Neighbors;
 use super::simple::{Centroids, Dummy};
@@ -176,6 +177,8 @@ pub enum Estimator {
     Transformer {
         n_features: usize,
     },
+    /// LabelEncoder / LabelBinarizer saved on their own: `transform` labels, and back.
+    Labels(LabelCoder),
 }
 
 impl Estimator {
@@ -196,6 +199,7 @@ impl Estimator {
             Estimator::Dummy(m) => m.n_features,
             Estimator::Centroids(m) => m.n_features,
             Estimator::Transformer { n_features } => *n_features,
+            Estimator::Labels(_) => 1,
         }
     }
 
@@ -215,9 +219,10 @@ impl Estimator {
             Estimator::Centroids(_) => InputRule::Finite,
             // Each member checks its own input; the dummies never look at it; a transformer's
             // steps checked theirs.
-            Estimator::Composite(_) | Estimator::Dummy(_) | Estimator::Transformer { .. } => {
-                InputRule::Anything
-            }
+            Estimator::Composite(_)
+            | Estimator::Dummy(_)
+            | Estimator::Transformer { .. }
+            | Estimator::Labels(_) => InputRule::Anything,
         }
     }
 }
@@ -365,7 +370,7 @@ impl Model {
         match (self.classes(), &self.estimator) {
             (_, Estimator::IsolationForest(_)) => OutputKind::OutlierDetection,
             (None, Estimator::Centroids(_)) => OutputKind::Clustering,
-            (_, Estimator::Transformer { .. }) => OutputKind::Transform,
+            (_, Estimator::Transformer { .. } | Estimator::Labels(_)) => OutputKind::Transform,
             (_, Estimator::Svm(m)) if matches!(m.task, SvmTask::OneClass { .. }) => {
                 OutputKind::OutlierDetection
             }
@@ -382,6 +387,7 @@ impl Model {
             Estimator::Neighbors(m) => m.n_outputs(),
             Estimator::Dummy(m) if m.classes.is_none() => m.width(),
             Estimator::Transformer { n_features } => *n_features,
+            Estimator::Labels(l) => l.width(),
             _ => 1,
         }
     }
@@ -409,6 +415,7 @@ impl Estimator {
             Estimator::Dummy(m) => m.classes.as_ref(),
             Estimator::Centroids(m) => m.classes.as_ref(),
             Estimator::Transformer { .. } => None,
+            Estimator::Labels(l) => Some(&l.classes),
         }
     }
 
@@ -449,6 +456,7 @@ impl Estimator {
             Estimator::Dummy(m) => m.validate(),
             Estimator::Centroids(m) => m.validate(),
             Estimator::Transformer { .. } => Ok(()),
+            Estimator::Labels(l) => l.validate(),
         }
     }
 }
@@ -530,7 +538,10 @@ impl Model {
     }
 
     fn predict_input(&self, x: Input) -> Result<Predictions> {
-        if matches!(self.estimator, Estimator::Transformer { .. }) {
+        if matches!(
+            self.estimator,
+            Estimator::Transformer { .. } | Estimator::Labels(_)
+        ) {
             return Err(self.unsupported("predict"));
         }
         let first_row = x.first_row();
@@ -603,7 +614,26 @@ impl Model {
             Estimator::Centroids(m) if m.classes.is_none() => {
                 Ok((m.distances(&self.checked(x)?), m.n_centers))
             }
+            Estimator::Labels(l) => {
+                let cells: Vec<Cell> = match x {
+                    Input::Rows(r) if r.n_cols() == 1 => {
+                        r.data().iter().map(|v| Cell::Num(*v)).collect()
+                    }
+                    Input::Table(t) if t.n_cols() == 1 => t.cells().to_vec(),
+                    _ => return Err(Error::shape("a label encoder takes one column of labels")),
+                };
+                Ok((l.transform(&cells, x.first_row())?, l.width()))
+            }
             _ => Err(self.unsupported("transform")),
+        }
+    }
+
+    /// `inverse_transform` of LabelEncoder/LabelBinarizer: the class index of each row of
+    /// codes (`n_cols` per row).
+    pub fn inverse_transform(&self, values: &[f64], n_cols: usize) -> Result<Vec<usize>> {
+        match &self.estimator {
+            Estimator::Labels(l) => l.inverse(values, n_cols, 0),
+            _ => Err(self.unsupported("inverseTransform")),
         }
     }
 
@@ -767,7 +797,7 @@ impl Estimator {
                     },
                 })
             }
-            Estimator::Transformer { .. } => Err(Error::new(
+            Estimator::Transformer { .. } | Estimator::Labels(_) => Err(Error::new(
                 ErrorCode::Internal,
                 "predict on a transformer without an estimator",
             )),
@@ -781,6 +811,7 @@ impl Estimator {
             Estimator::Svm(m) => m.has_probability(),
             Estimator::Composite(c) => c.has_proba(members),
             Estimator::Centroids(m) => m.has_scores(),
+            Estimator::Labels(_) => false,
             other => other.classes().is_some(),
         }
     }

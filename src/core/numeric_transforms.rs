@@ -574,3 +574,283 @@ impl KnnImputer {
         }
     }
 }
+
+/// SplineTransformer's extrapolation mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Extrapolation {
+    Error,
+    Constant,
+    Linear,
+    Continue,
+    Periodic,
+}
+
+/// One fitted `scipy.interpolate.BSpline` of a SplineTransformer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BSpline {
+    /// Knots `t`.
+    pub t: Vec<f64>,
+    /// Coefficients `c`, `(len(t) − k − 1) × n_splines`, row-major.
+    pub c: Vec<f64>,
+    pub k: usize,
+    pub extrapolate: bool,
+}
+
+impl BSpline {
+    /// Rows of `c`: the number of basis functions, `len(t) − k − 1`.
+    fn n_basis(&self) -> usize {
+        self.t.len().saturating_sub(self.k + 1)
+    }
+
+    fn knot(&self, i: usize) -> f64 {
+        self.t.get(i).copied().unwrap_or(f64::NAN)
+    }
+
+    /// scipy's `find_interval`: the knot interval of `x`, or `None` (NaN, or outside the base
+    /// interval without extrapolation).
+    fn interval(&self, x: f64, extrapolate: bool) -> Option<usize> {
+        let (k, n) = (self.k, self.n_basis());
+        if x.is_nan() || ((x < self.knot(k) || x > self.knot(n)) && !extrapolate) {
+            return None;
+        }
+        // Largest l in [k, n − 1] with t[l] ≤ x (k when x is left of t[k]).
+        let mut l = k;
+        while l + 1 < n && self.knot(l + 1) <= x {
+            l += 1;
+        }
+        Some(l)
+    }
+
+    /// The `nu`-th derivative (0 or 1) of every basis spline at `x`, as scipy's
+    /// `BSpline.__call__` with identity-like coefficients computes it (`_deBoor_D`, then
+    /// `Σ c[ell + a − k, j] · h[a]`). NaN where scipy gives NaN.
+    pub fn eval(&self, x: f64, nu: usize, n_splines: usize) -> Vec<f64> {
+        let k = self.k;
+        let Some(ell) = self.interval(x, self.extrapolate) else {
+            return vec![f64::NAN; n_splines];
+        };
+        let mut h = vec![0.0f64; k + 1];
+        let mut hh = vec![0.0f64; k + 1];
+        if let Some(first) = h.first_mut() {
+            *first = 1.0;
+        }
+        for j in 1..=k {
+            hh.get_mut(..j)
+                .unwrap_or(&mut [])
+                .copy_from_slice(h.get(..j).unwrap_or(&[]));
+            if let Some(first) = h.first_mut() {
+                *first = 0.0;
+            }
+            for n in 1..=j {
+                let xb = self.knot(ell + n);
+                let xa = self.knot((ell + n).wrapping_sub(j));
+                if xb == xa {
+                    if let Some(v) = h.get_mut(n) {
+                        *v = 0.0;
+                    }
+                    continue;
+                }
+                let prev = hh.get(n - 1).copied().unwrap_or(0.0);
+                if j + nu <= k {
+                    let w = prev / (xb - xa);
+                    if let Some(v) = h.get_mut(n - 1) {
+                        *v += w * (xb - x);
+                    }
+                    if let Some(v) = h.get_mut(n) {
+                        *v = w * (x - xa);
+                    }
+                } else {
+                    let w = (j as f64 * prev) / (xb - xa);
+                    if let Some(v) = h.get_mut(n - 1) {
+                        *v -= w;
+                    }
+                    if let Some(v) = h.get_mut(n) {
+                        *v = w;
+                    }
+                }
+            }
+        }
+        let mut out = vec![0.0; n_splines];
+        for (jp, slot) in out.iter_mut().enumerate() {
+            let mut acc = 0.0;
+            for (a, ha) in h.iter().enumerate() {
+                let row = (ell + a).wrapping_sub(k);
+                acc += self.c.get(row * n_splines + jp).copied().unwrap_or(0.0) * ha;
+            }
+            *slot = acc;
+        }
+        out
+    }
+}
+
+/// `SplineTransformer`: each column becomes its B-spline basis values.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SplineMap {
+    pub splines: Vec<BSpline>,
+    /// Basis functions per column (`bsplines_[0].c.shape[1]`), before `include_bias` drops one.
+    pub n_splines: usize,
+    /// The transformer's `degree`.
+    pub degree: usize,
+    pub extrapolation: Extrapolation,
+    pub include_bias: bool,
+    /// `handle_missing='zeros'` (scikit-learn ≥ 1.8): NaN rows get zeros.
+    pub nan_to_zero: bool,
+    /// scikit-learn ≥ 1.8 maps everything to the first knot when the period is 0.
+    pub zero_period_guard: bool,
+}
+
+impl SplineMap {
+    pub fn validate(&self) -> Result<()> {
+        let ok = self.n_splines > 0
+            && self.splines.iter().all(|s| {
+                let n = s.n_basis();
+                s.t.len() >= 2 * s.k + 2
+                    && s.c.len() == n.saturating_mul(self.n_splines)
+                    && s.t.iter().all(|v| v.is_finite())
+                    && s.t.windows(2).all(|w| matches!(w, [a, b] if a <= b))
+                    && s.c.iter().all(|v| v.is_finite())
+                    && s.k <= 16
+            })
+            && self.degree <= 16;
+        if !ok {
+            return Err(Error::invalid_model(
+                "SplineTransformer: bsplines_ knots and coefficients disagree in shape, or are \
+                 not sorted finite numbers",
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn n_outputs(&self) -> usize {
+        let per = if self.include_bias {
+            self.n_splines
+        } else {
+            self.n_splines.saturating_sub(1)
+        };
+        per * self.splines.len()
+    }
+
+    /// One column's basis values, `rows × n_splines` (row-major), or the message of the row
+    /// scikit-learn refuses.
+    pub fn column(&self, f: usize, xs: &[f64]) -> std::result::Result<Vec<f64>, (usize, String)> {
+        let m = self.n_splines;
+        let mut out = vec![0.0; xs.len() * m];
+        let Some(spl) = self.splines.get(f) else {
+            return Ok(out);
+        };
+        let (k, n) = (spl.k, spl.n_basis());
+        let put = |out: &mut Vec<f64>, r: usize, values: &[f64]| {
+            if let Some(slot) = out.get_mut(r * m..(r + 1) * m) {
+                slot.copy_from_slice(values.get(..m).unwrap_or(&[]));
+            }
+        };
+        match self.extrapolation {
+            Extrapolation::Continue | Extrapolation::Error | Extrapolation::Periodic => {
+                let period = spl.knot(n) - spl.knot(k);
+                for (r, &x0) in xs.iter().enumerate() {
+                    if self.nan_to_zero && x0.is_nan() {
+                        continue;
+                    }
+                    let x = if self.extrapolation == Extrapolation::Periodic {
+                        if self.zero_period_guard && period <= 0.0 {
+                            0.0
+                        } else {
+                            spl.knot(k) + py_mod(x0 - spl.knot(k), period)
+                        }
+                    } else {
+                        x0
+                    };
+                    let values = spl.eval(x, 0, m);
+                    if self.extrapolation == Extrapolation::Error
+                        && values.iter().any(|v| v.is_nan())
+                    {
+                        return Err((
+                            r,
+                            "the value is beyond the limits of the knots \
+                                        (extrapolation='error')"
+                                .to_owned(),
+                        ));
+                    }
+                    put(&mut out, r, &values);
+                }
+            }
+            Extrapolation::Constant | Extrapolation::Linear => {
+                // scikit-learn's `degree` is one variable shared by all features, and the
+                // linear branch bumps it when it is 0 or 1: feature f sees min(degree + f, 2).
+                let d = if self.extrapolation == Extrapolation::Linear && self.degree <= 1 {
+                    (self.degree + f).min(2)
+                } else {
+                    self.degree
+                };
+                let xmin = spl.knot(d);
+                let xmax = spl.knot(spl.t.len().wrapping_sub(d + 1));
+                let (f_min, f_max) = (spl.eval(xmin, 0, m), spl.eval(xmax, 0, m));
+                let linear = self.extrapolation == Extrapolation::Linear;
+                let (fp_min, fp_max) = if linear {
+                    (spl.eval(xmin, 1, m), spl.eval(xmax, 1, m))
+                } else {
+                    (Vec::new(), Vec::new())
+                };
+                let edge = if linear && d <= 1 { d + 1 } else { d };
+                for (r, &x) in xs.iter().enumerate() {
+                    let row = out.get_mut(r * m..(r + 1) * m).unwrap_or(&mut []);
+                    if xmin <= x && x <= xmax {
+                        let values = spl.eval(x, 0, m);
+                        row.copy_from_slice(values.get(..m).unwrap_or(&[]));
+                    } else if linear {
+                        for j in 0..edge {
+                            if x < xmin {
+                                let v = f_min.get(j).copied().unwrap_or(0.0)
+                                    + (x - xmin) * fp_min.get(j).copied().unwrap_or(0.0);
+                                if let Some(s) = row.get_mut(j) {
+                                    *s = v;
+                                }
+                            } else if x > xmax {
+                                let kk = m.wrapping_sub(1 + j);
+                                let v = f_max.get(kk).copied().unwrap_or(0.0)
+                                    + (x - xmax) * fp_max.get(kk).copied().unwrap_or(0.0);
+                                if let Some(s) = row.get_mut(kk) {
+                                    *s = v;
+                                }
+                            }
+                        }
+                    } else if x < xmin {
+                        for j in 0..d {
+                            if let (Some(s), Some(v)) = (row.get_mut(j), f_min.get(j)) {
+                                *s = *v;
+                            }
+                        }
+                    } else if x > xmax {
+                        if d == 0 {
+                            return Err((
+                                r,
+                                "the value is beyond the last knot, where \
+                                            scikit-learn's constant extrapolation of degree 0 \
+                                            fails"
+                                    .to_owned(),
+                            ));
+                        }
+                        for j in m.saturating_sub(d)..m {
+                            if let (Some(s), Some(v)) = (row.get_mut(j), f_max.get(j)) {
+                                *s = *v;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Python's `%` on floats (numpy.remainder): the result takes the divisor's sign.
+fn py_mod(a: f64, b: f64) -> f64 {
+    let r = a % b;
+    if r != 0.0 && (r < 0.0) != (b < 0.0) {
+        r + b
+    } else if r == 0.0 {
+        0.0
+    } else {
+        r
+    }
+}

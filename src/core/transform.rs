@@ -11,7 +11,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::frame::{Cell, Column, Frame};
-use super::numeric_transforms::{Discretizer, KnnImputer, PowerMap, PowerMethod, QuantileMap};
+use super::numeric_transforms::{
+    Discretizer, KnnImputer, PowerMap, PowerMethod, QuantileMap, SplineMap,
+};
 use crate::error::{Error, Result};
 
 /// What a step reads for a column it was not given (validation keeps widths consistent, so
@@ -458,6 +460,8 @@ pub enum Transform {
     /// `TargetEncoder`: each category's fitted encoding (one per class for multiclass
     /// targets), the target mean for categories it did not see.
     TargetEncode { columns: Vec<TargetColumn> },
+    /// `SplineTransformer`.
+    Spline(SplineMap),
 }
 
 /// One column of a fitted `TargetEncoder`.
@@ -498,6 +502,7 @@ impl Transform {
             Transform::Power(p) => p.lambdas.len(),
             Transform::KnnImpute(k) => k.n_features,
             Transform::TargetEncode { columns } => columns.len(),
+            Transform::Spline(s) => s.splines.len(),
         }
     }
 
@@ -515,6 +520,7 @@ impl Transform {
             Transform::Discretize(d) => d.n_outputs(),
             Transform::KnnImpute(k) => k.n_outputs(),
             Transform::TargetEncode { columns } => columns.iter().map(TargetColumn::width).sum(),
+            Transform::Spline(s) => s.n_outputs(),
             _ => self.n_features(),
         }
     }
@@ -540,6 +546,7 @@ impl Transform {
             Transform::Power(_) => "PowerTransformer",
             Transform::KnnImpute(_) => "KNNImputer",
             Transform::TargetEncode { .. } => "TargetEncoder",
+            Transform::Spline(_) => "SplineTransformer",
         }
     }
 
@@ -676,6 +683,7 @@ impl Transform {
                 }
             }
             Transform::KnnImpute(k) => k.validate()?,
+            Transform::Spline(s) => s.validate()?,
             Transform::TargetEncode { columns } => {
                 for (i, c) in columns.iter().enumerate() {
                     let w = c.width();
@@ -714,6 +722,7 @@ impl Transform {
             Transform::Discretize(_) | Transform::Quantile(_) | Transform::Power(_) => {
                 return numeric_step(self, frame)
             }
+            Transform::Spline(s) => return spline(s, frame),
             Transform::KnnImpute(k) => return knn_impute(k, frame),
             _ => {}
         }
@@ -1183,6 +1192,37 @@ fn knn_impute(k: &KnnImputer, frame: Frame) -> Result<Frame> {
         cols.push(Column::Num(flag));
         let base = frame.names.get(c).cloned().unwrap_or_default();
         names.push(format!("missingindicator_{base}"));
+    }
+    Ok(frame.with_cols(cols, names))
+}
+
+/// SplineTransformer: each column's basis values side by side (the last one per column dropped
+/// without `include_bias`).
+fn spline(s: &SplineMap, frame: Frame) -> Result<Frame> {
+    if !s.nan_to_zero {
+        frame.expect_finite("SplineTransformer", false)?;
+    }
+    let m = s.n_splines;
+    let mut cols = Vec::with_capacity(s.n_outputs());
+    let mut names = Vec::with_capacity(s.n_outputs());
+    for (f, col) in frame.numbers().enumerate() {
+        let basis = s
+            .column(f, col)
+            .map_err(|(r, message)| frame.cell_error(r, f, message))?;
+        let base = frame.names.get(f).cloned().unwrap_or_default();
+        let kept = if s.include_bias {
+            m
+        } else {
+            m.saturating_sub(1)
+        };
+        for j in 0..kept {
+            cols.push(Column::Num(
+                (0..frame.n_rows)
+                    .map(|r| basis.get(r * m + j).copied().unwrap_or(0.0))
+                    .collect(),
+            ));
+            names.push(format!("{base}_sp_{j}"));
+        }
     }
     Ok(frame.with_cols(cols, names))
 }

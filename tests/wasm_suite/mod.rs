@@ -747,6 +747,52 @@ fn column_input_with_mixed_types() {
     expect_error(&scalar, "BAD_INPUT", "must be an array");
 }
 
+/// A LabelEncoder saved on its own: a flat array of labels in, codes out, and back.
+#[wasm_bindgen_test]
+fn label_encoder_round_trip() {
+    let case = cases()
+        .into_iter()
+        .find(|c| c.id == "sk19/labels_encoder_strings")
+        .unwrap();
+    let model = load_ok(case.pickles[0].1);
+    let labels: Array = ["virginica", "setosa", "versicolor"]
+        .iter()
+        .map(|l| JsValue::from_str(l))
+        .collect();
+    let codes = model
+        .transform(JsValue::from(labels.clone()).unchecked_into(), None)
+        .unwrap();
+    assert_eq!(codes.to_vec(), vec![2.0, 0.0, 1.0]);
+    let back: Array = model
+        .inverse_transform(JsValue::from(codes), None)
+        .unwrap()
+        .unchecked_into();
+    assert_eq!(
+        back.iter()
+            .map(|l| l.as_string().unwrap())
+            .collect::<Vec<_>>(),
+        vec!["virginica", "setosa", "versicolor"]
+    );
+    let bad: Array = [JsValue::from(1.0), JsValue::from(5.0)].iter().collect();
+    let err = model
+        .inverse_transform(JsValue::from(bad), None)
+        .err()
+        .unwrap();
+    assert_eq!(code_of(&err), "BAD_INPUT");
+    let unseen: Array = [JsValue::from_str("rose")].iter().collect();
+    let err = model
+        .transform(JsValue::from(unseen).unchecked_into(), None)
+        .err()
+        .unwrap();
+    assert_eq!(code_of(&err), "BAD_INPUT");
+    assert!(error_text(&err).contains("previously unseen labels"));
+    let err = model
+        .predict(JsValue::from(labels).unchecked_into(), None)
+        .err()
+        .unwrap();
+    assert_eq!(code_of(&err), "UNSUPPORTED_OPERATION");
+}
+
 #[wasm_bindgen_test]
 fn predict_rows_keeps_every_row_in_order_with_per_row_errors() {
     let case = cases()

@@ -158,6 +158,9 @@ pub enum Class {
     KnnImputer,
     TargetEncoder,
     SelectFromModel,
+    SplineTransformer,
+    /// `scipy.interpolate.BSpline`: one of a SplineTransformer's fitted splines.
+    BSpline,
 }
 
 /// Linear models that share `coef_`/`intercept_` and differ only in what follows the scores.
@@ -259,6 +262,7 @@ impl Class {
                 | Class::KnnImputer
                 | Class::TargetEncoder
                 | Class::SelectFromModel
+                | Class::SplineTransformer
                 | Class::Pipeline
         )
     }
@@ -277,6 +281,7 @@ impl Class {
                 | Class::SigmoidCalibration
                 | Class::IsotonicRegression
                 | Class::CheckArray
+                | Class::BSpline
         )
     }
 }
@@ -888,6 +893,18 @@ const CLASSES: &[(&str, &str, Class)] = &[
         "sklearn.feature_selection._from_model",
         "SelectFromModel",
         Class::SelectFromModel,
+    ),
+    (
+        "sklearn.preprocessing._polynomial",
+        "SplineTransformer",
+        Class::SplineTransformer,
+    ),
+    ("scipy.interpolate._bsplines", "BSpline", Class::BSpline),
+    // scipy 1.17 pickles a reference to its array constructor inside each BSpline; never called.
+    (
+        "scipy._lib.array_api_compat.numpy._aliases",
+        "asarray",
+        Class::Opaque,
     ),
     ("sklearn.naive_bayes", "GaussianNB", Class::GaussianNb),
     ("sklearn.naive_bayes", "MultinomialNB", Class::MultinomialNb),

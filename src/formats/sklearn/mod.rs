@@ -40,7 +40,11 @@ pub fn lower(doc: &Document, ctx: &ImportContext) -> Result<Model> {
             class: Global::Class(class),
             state,
             ..
-        } if class.is_estimator() => (*class, *state),
+        } if class.is_estimator()
+            || matches!(class, Class::LabelEncoder | Class::LabelBinarizer) =>
+        {
+            (*class, *state)
+        }
         other => {
             return Err(Error::unsupported_class(format!(
                 "the pickle holds a {}, not a scikit-learn estimator",
@@ -49,6 +53,9 @@ pub fn lower(doc: &Document, ctx: &ImportContext) -> Result<Model> {
         }
     };
     let attrs = Attrs::new(&doc.arena, state, class.name())?;
+    if matches!(class, Class::LabelEncoder | Class::LabelBinarizer) {
+        return simple::label_coder(&attrs, class, ctx);
+    }
     lower_root(&attrs, class, ctx)
 }
 

@@ -48,6 +48,7 @@ const TRANSFORMERS: &[Class] = &[
     Class::KnnImputer,
     Class::TargetEncoder,
     Class::SelectFromModel,
+    Class::SplineTransformer,
     Class::ColumnTransformer,
     Class::FeatureUnion,
     Class::Pipeline,
@@ -1188,6 +1189,7 @@ fn transform(attrs: &Attrs, class: Class, width: Option<usize>) -> Result<Transf
         Class::QuantileTransformer => super::transformers::quantile(attrs)?,
         Class::KnnImputer => super::transformers::knn_imputer(attrs)?,
         Class::TargetEncoder => super::transformers::target_encoder(attrs)?,
+        Class::SplineTransformer => super::transformers::spline(attrs)?,
         Class::SelectFromModel => {
             let (keep, n_features) = super::transformers::select_from_model(attrs)?;
             Transform::Select {

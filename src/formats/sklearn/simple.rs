@@ -2,9 +2,10 @@
 
 use super::attrs::Attrs;
 use super::ImportContext;
+use crate::core::labels::LabelCoder;
 use crate::core::model::ClassLabels;
 use crate::core::simple::{CentroidMetric, Centroids, Discriminant, Dummy};
-use crate::core::Estimator;
+use crate::core::{Estimator, Model};
 use crate::error::{Error, Result};
 use crate::formats::pickle::globals::Class;
 use crate::formats::pickle::value::Value;
@@ -193,4 +194,39 @@ fn nearest_centroid(attrs: &Attrs, ctx: &ImportContext) -> Result<Centroids> {
 /// `numpy.isclose` with its default tolerances.
 fn is_close(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-8 + 1e-5 * b.abs()
+}
+
+/// A LabelEncoder or LabelBinarizer saved on its own: one input column, the labels.
+pub fn label_coder(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<Model> {
+    let classes = attrs.classes(ctx.limits.max_classes)?;
+    let binarizer = match class {
+        Class::LabelBinarizer => {
+            if attrs.opt_str("y_type_")? == Some("multilabel-indicator") {
+                return Err(Error::unsupported_class(
+                    "LabelBinarizer fitted on multilabel targets is not supported",
+                ));
+            }
+            let label = |name: &str| -> Result<f64> {
+                match attrs.get(name) {
+                    Some(Value::Int(v)) => Ok(*v as f64),
+                    Some(Value::Float(v)) => Ok(*v),
+                    Some(Value::Bool(b)) => Ok(f64::from(u8::from(*b))),
+                    _ => Err(Error::invalid_model(format!(
+                        "LabelBinarizer.{name} is not a number"
+                    ))),
+                }
+            };
+            Some((label("neg_label")?, label("pos_label")?))
+        }
+        _ => None,
+    };
+    let coder = LabelCoder {
+        classes,
+        binarizer,
+        cast_to_class_type: attrs.at_least(1, 2),
+    };
+    coder.validate()?;
+    let mut meta = super::root_metadata(attrs, class, 1, ctx)?;
+    meta.feature_names = vec!["y".to_owned()];
+    Model::new(meta, Estimator::Labels(coder))
 }

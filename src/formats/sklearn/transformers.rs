@@ -4,7 +4,8 @@
 
 use super::attrs::Attrs;
 use crate::core::numeric_transforms::{
-    pairwise_sum, sort_by_value, Discretizer, KnnImputer, PowerMap, PowerMethod, QuantileMap,
+    pairwise_sum, sort_by_value, BSpline, Discretizer, Extrapolation, KnnImputer, PowerMap,
+    PowerMethod, QuantileMap, SplineMap,
 };
 use crate::core::transform::{TargetColumn, Transform};
 use crate::error::{Error, Result};
@@ -430,4 +431,69 @@ fn column_norm(column: impl Iterator<Item = f64>, order: f64) -> f64 {
             .fold(0.0, |s, v| s + v.abs().powf(order))
             .powf(1.0 / order)
     }
+}
+
+pub fn spline(attrs: &Attrs) -> Result<Transform> {
+    let extrapolation = match attrs.opt_str("extrapolation")?.unwrap_or("constant") {
+        "error" => Extrapolation::Error,
+        "constant" => Extrapolation::Constant,
+        "linear" => Extrapolation::Linear,
+        "continue" => Extrapolation::Continue,
+        "periodic" => Extrapolation::Periodic,
+        other => {
+            return Err(Error::invalid_model(format!(
+                "SplineTransformer.extrapolation {other:?} is unknown"
+            )))
+        }
+    };
+    let degree = usize::try_from(attrs.int("degree")?)
+        .map_err(|_| Error::invalid_model("SplineTransformer.degree is negative"))?;
+    let arena = attrs.arena();
+    let mut splines = Vec::new();
+    let mut n_splines = None;
+    for (i, id) in attrs.items("bsplines_")?.into_iter().enumerate() {
+        let what = format!("bsplines_[{i}]");
+        let (_, b) = attrs.nested(arena.get(id), &[Class::BSpline], &what)?;
+        // scipy ≤ 1.16 stores `t`/`c`, 1.17 `_t`/`_c`.
+        let either = |a: &str, b_name: &str| {
+            if b.get(a).is_some() {
+                a.to_owned()
+            } else {
+                b_name.to_owned()
+            }
+        };
+        let t = b.f64_array(&either("t", "_t"))?.values;
+        let c = b.f64_array(&either("c", "_c"))?;
+        let k = usize::try_from(b.int("k")?)
+            .map_err(|_| Error::invalid_model(format!("{what}.k is negative")))?;
+        let width = match c.shape.as_slice() {
+            [_, w] => *w,
+            other => {
+                return Err(Error::invalid_model(format!(
+                    "{what}.c has shape {other:?}, expected 2-D"
+                )))
+            }
+        };
+        if *n_splines.get_or_insert(width) != width {
+            return Err(Error::invalid_model(format!(
+                "{what} has {width} basis functions, bsplines_[0] has {}",
+                n_splines.unwrap_or(0)
+            )));
+        }
+        splines.push(BSpline {
+            t,
+            c: c.values,
+            k,
+            extrapolate: matches!(b.get("extrapolate"), Some(Value::Bool(true))),
+        });
+    }
+    Ok(Transform::Spline(SplineMap {
+        splines,
+        n_splines: n_splines.unwrap_or(0),
+        degree,
+        extrapolation,
+        include_bias: !matches!(attrs.get("include_bias"), Some(Value::Bool(false))),
+        nan_to_zero: attrs.opt_str("handle_missing")? == Some("zeros"),
+        zero_period_guard: attrs.at_least(1, 8),
+    }))
 }
