@@ -70,10 +70,12 @@ export interface ModelMetadata {
   featureNames: string[];
   featureNamesFromSource: boolean;
   nFeatures: number;
-  outputKind: "regression" | "classification" | "outlier_detection";
+  outputKind: "regression" | "classification" | "outlier_detection" | "clustering" | "transform";
+  /** Values per row: regression targets, classification outputs, or `transform` columns. */
   nOutputs: number;
-  /** Class labels in `predictProba` column order; null for regressors. */
-  classes: ClassLabel[] | null;
+  /** Class labels in `predictProba` column order (one list per output for multi-output
+   *  classifiers); null for regressors. */
+  classes: ClassLabel[] | ClassLabel[][] | null;
   /** When the model was first imported, ms since the Unix epoch. */
   createdUnixMs: number;
   wasmPredictVersion: string;
@@ -88,7 +90,7 @@ export interface WasmPredictError extends Error { code: ErrorCode; }
 
 /** One entry of `predictRows`: the row's prediction, or why it could not be predicted. */
 export type RowResult =
-  | { ok: true; prediction: number | string | boolean | Float64Array; probabilities?: Float64Array }
+  | { ok: true; prediction: number | string | boolean | Float64Array | ClassLabel[]; probabilities?: Float64Array | Float64Array[] }
   | { ok: false; error: WasmPredictError };
 "#;
 
@@ -100,8 +102,10 @@ extern "C" {
     pub type LoadOptionsArg;
     #[wasm_bindgen(typescript_type = "ModelMetadata")]
     pub type MetadataObject;
-    #[wasm_bindgen(typescript_type = "Float64Array | ClassLabel[]")]
+    #[wasm_bindgen(typescript_type = "Float64Array | ClassLabel[] | ClassLabel[][]")]
     pub type PredictOutput;
+    #[wasm_bindgen(typescript_type = "Float64Array | Float64Array[]")]
+    pub type ProbaOutput;
     #[wasm_bindgen(typescript_type = "Uint8Array | ArrayBuffer")]
     pub type BytesArg;
     #[wasm_bindgen(typescript_type = "RowResult[]")]
@@ -332,10 +336,18 @@ struct MetadataView<'a> {
     n_features: usize,
     output_kind: &'static str,
     n_outputs: usize,
-    classes: Option<Vec<LabelView<'a>>>,
+    classes: Option<ClassesView<'a>>,
     created_unix_ms: u64,
     wasm_predict_version: &'static str,
     bundle_format_version: u16,
+}
+
+/// `metadata.classes`: one list, or one per output of a multi-output classifier.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum ClassesView<'a> {
+    Flat(Vec<LabelView<'a>>),
+    PerOutput(Vec<Vec<LabelView<'a>>>),
 }
 
 fn label_views(labels: &ClassLabels) -> Vec<LabelView<'_>> {
@@ -624,6 +636,16 @@ impl Model {
     }
 }
 
+/// One class label as a JS value in its own type.
+fn label_js(classes: &ClassLabels, i: usize) -> JsValue {
+    match classes {
+        ClassLabels::Int(v) => v.get(i).map_or(JsValue::NULL, |l| JsValue::from(*l as f64)),
+        ClassLabels::Float(v) => v.get(i).map_or(JsValue::NULL, |l| JsValue::from(*l)),
+        ClassLabels::Str(v) => v.get(i).map_or(JsValue::NULL, |l| JsValue::from_str(l)),
+        ClassLabels::Bool(v) => v.get(i).map_or(JsValue::NULL, |l| JsValue::from_bool(*l)),
+    }
+}
+
 /// One input cell: a number, string or boolean, or null/undefined/NaN for missing.
 fn cell_value(cell: &JsValue, row: usize, column: &str) -> Result<Cell, JsValue> {
     if let Some(v) = cell.as_f64() {
@@ -663,11 +685,26 @@ impl Model {
             self.for_each_chunk(&x.into(), n_cols, |rows| {
                 match self.inner.predict(rows)? {
                     Predictions::Values { data, .. } => values.extend(data),
-                    Predictions::ClassIndices(i) => indices.extend(i),
+                    Predictions::ClassIndices(i)
+                    | Predictions::MultiClassIndices { indices: i, .. } => indices.extend(i),
                 }
                 Ok(())
             })?;
-            let out = if self.inner.classes().is_some() {
+            let out = if let Some(outputs) = self.inner.output_classes() {
+                // One array of labels per row, each label in its output's type.
+                let k = outputs.len().max(1);
+                indices
+                    .chunks_exact(k)
+                    .map(|row| -> JsValue {
+                        row.iter()
+                            .zip(&outputs)
+                            .map(|(i, classes)| label_js(classes, *i))
+                            .collect::<Array>()
+                            .into()
+                    })
+                    .collect::<Array>()
+                    .into()
+            } else if self.inner.classes().is_some() {
                 self.labels_to_js(&indices)?
             } else {
                 Float64Array::from(values.as_slice()).into()
@@ -737,13 +774,49 @@ impl Model {
                     };
                     all.iter().collect()
                 }
+                Predictions::MultiClassIndices { indices, n_outputs } => {
+                    let outputs = self.inner.output_classes().unwrap_or_default();
+                    indices
+                        .chunks_exact(n_outputs.max(1))
+                        .map(|row| -> JsValue {
+                            row.iter()
+                                .zip(&outputs)
+                                .map(|(i, classes)| label_js(classes, *i))
+                                .collect::<Array>()
+                                .into()
+                        })
+                        .collect()
+                }
             };
-            let proba = if self.inner.classes().is_some() {
+            let outputs = self.inner.output_classes();
+            let proba = if self.inner.classes().is_some()
+                || (outputs.is_some() && self.inner.has_proba())
+            {
                 Some(self.inner.predict_proba(&rows).map_err(js_error)?)
             } else {
                 None
             };
-            let n_classes = self.inner.classes().map_or(1, ClassLabels::len).max(1);
+            // Class count per output (one output for single-output classifiers).
+            let widths: Vec<usize> = match &outputs {
+                Some(o) => o.iter().map(|c| c.len()).collect(),
+                None => vec![self.inner.classes().map_or(1, ClassLabels::len).max(1)],
+            };
+            let n_good = good_rows.len();
+            let row_proba = |p: &[f64], row: usize| -> JsValue {
+                let mut at = 0;
+                let parts: Vec<JsValue> = widths
+                    .iter()
+                    .map(|&w| {
+                        let start = at + row * w;
+                        at += n_good * w;
+                        Float64Array::from(p.get(start..start + w).unwrap_or(&[])).into()
+                    })
+                    .collect();
+                match parts.as_slice() {
+                    [one] if outputs.is_none() => one.clone(),
+                    _ => parts.into_iter().collect::<Array>().into(),
+                }
+            };
             let out = Array::new();
             let mut next_good = 0;
             for row in parsed {
@@ -754,12 +827,10 @@ impl Model {
                         let label = labels.get(next_good).cloned().unwrap_or(JsValue::NULL);
                         Reflect::set(&entry, &"prediction".into(), &label)?;
                         if let Some(p) = &proba {
-                            let start = next_good * n_classes;
-                            let slice = p.get(start..start + n_classes).unwrap_or(&[]);
                             Reflect::set(
                                 &entry,
                                 &"probabilities".into(),
-                                &Float64Array::from(slice).into(),
+                                &row_proba(p, next_good),
                             )?;
                         }
                         next_good += 1;
@@ -776,14 +847,42 @@ impl Model {
         })
     }
 
-    /// Class probabilities, `nRows × nClasses` row-major, columns in `metadata.classes` order.
+    /// Class probabilities, `nRows × nClasses` row-major, columns in `metadata.classes` order;
+    /// for a multi-output classifier, one such matrix per output (scikit-learn's list).
     #[wasm_bindgen(js_name = predictProba)]
     pub fn predict_proba(
         &self,
         x: ModelInput,
         #[wasm_bindgen(js_name = nCols)] n_cols: Option<u32>,
-    ) -> Result<Float64Array, JsValue> {
-        self.numbers_per_chunk(x, n_cols, &|rows| self.inner.predict_proba(rows))
+    ) -> Result<ProbaOutput, JsValue> {
+        let Some(outputs) = self.inner.output_classes() else {
+            return Ok(self
+                .numbers_per_chunk(x, n_cols, &|rows| self.inner.predict_proba(rows))?
+                .unchecked_into());
+        };
+        guarded(|| {
+            let widths: Vec<usize> = outputs.iter().map(|c| c.len()).collect();
+            let mut per_output: Vec<Vec<f64>> = vec![Vec::new(); widths.len()];
+            self.for_each_chunk(&x.into(), n_cols, |rows| {
+                let n_rows = match rows {
+                    Input::Rows(r) => r.n_rows(),
+                    Input::Table(t) => t.n_rows(),
+                };
+                let all = self.inner.predict_proba(rows)?;
+                let mut at = 0;
+                for (out, w) in per_output.iter_mut().zip(&widths) {
+                    let end = at + n_rows * w;
+                    out.extend_from_slice(all.get(at..end).unwrap_or(&[]));
+                    at = end;
+                }
+                Ok(())
+            })?;
+            Ok(per_output
+                .iter()
+                .map(|p| JsValue::from(Float64Array::from(p.as_slice())))
+                .collect::<Array>()
+                .unchecked_into())
+        })
     }
 
     /// Outlier detectors (IsolationForest): scikit-learn's `score_samples`, one per row (lower
@@ -893,7 +992,15 @@ impl Model {
                 n_features: self.inner.n_features(),
                 output_kind: self.inner.output_kind().as_str(),
                 n_outputs: self.inner.n_outputs(),
-                classes: self.inner.classes().map(label_views),
+                classes: match self.inner.output_classes() {
+                    Some(outputs) => Some(ClassesView::PerOutput(
+                        outputs.into_iter().map(label_views).collect(),
+                    )),
+                    None => self
+                        .inner
+                        .classes()
+                        .map(|c| ClassesView::Flat(label_views(c))),
+                },
                 created_unix_ms: m.created_unix_ms,
                 wasm_predict_version: crate::VERSION,
                 bundle_format_version: crate::formats::bundle::FORMAT_VERSION,

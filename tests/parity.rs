@@ -125,6 +125,36 @@ fn compare(model: &Model, case: &Case, what: &str) -> Diff {
             }
             assert_eq!(got.len(), want.len());
         }
+        Predictions::MultiClassIndices { indices, n_outputs } => {
+            // Several targets: per row, one label per output, each in its output's type.
+            let outputs: Vec<Vec<Value>> = model
+                .output_classes()
+                .unwrap()
+                .into_iter()
+                .map(labels_json)
+                .collect();
+            assert_eq!(outputs.len(), n_outputs);
+            assert_eq!(
+                Value::from(outputs.clone()),
+                case.expected["classes"],
+                "{what}: classes"
+            );
+            let want = case.expected["predict"].as_array().unwrap();
+            assert_eq!(indices.len(), want.len() * n_outputs);
+            for (row, (got, w)) in indices.chunks(n_outputs).zip(want).enumerate() {
+                for (o, (i, wl)) in got.iter().zip(w.as_array().unwrap()).enumerate() {
+                    let g = &outputs[o][*i];
+                    let same = match (g.as_f64(), wl.as_f64()) {
+                        (Some(a), Some(b)) => a == b,
+                        _ => g == wl,
+                    };
+                    assert!(
+                        same,
+                        "{what}: predict row {row} output {o}: got {g}, scikit-learn {wl}"
+                    );
+                }
+            }
+        }
     }
     if case.is_classifier() {
         match case.numbers("predict_proba") {
@@ -336,7 +366,9 @@ fn bundles_round_trip_bit_for_bit() {
             Predictions::Values { data, .. } => {
                 data.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
             }
-            Predictions::ClassIndices(i) => i.iter().map(|v| *v as u64).collect(),
+            Predictions::ClassIndices(i) | Predictions::MultiClassIndices { indices: i, .. } => {
+                i.iter().map(|v| *v as u64).collect()
+            }
         };
         assert_eq!(
             bits(reloaded.predict(rows).unwrap()),

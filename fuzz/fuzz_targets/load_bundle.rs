@@ -13,6 +13,8 @@ fuzz_target!(|data: &[u8]| {
             let _ = model.predict(&rows);
             let _ = model.predict_proba(&rows);
             let _ = model.decision_function(&rows);
+            let _ = model.transform(&rows);
+            let _ = model.apply(&rows);
         }
     }
 });

@@ -13,11 +13,14 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let x: Vec<f64> = input.chunks_exact(8).map(|b| f64::from_le_bytes(b.try_into().unwrap_or([0; 8]))).collect();
+    let _ = model.inverse_transform(&x, model.n_outputs().max(1));
     for cols in [model.n_features(), model.n_features().saturating_sub(1), 1] {
         if let Ok(rows) = wasm_predict::core::Rows::new(&x[..x.len() / cols.max(1) * cols.max(1)], cols) {
             let _ = model.predict(&rows);
             let _ = model.predict_proba(&rows);
             let _ = model.decision_function(&rows);
+            let _ = model.transform(&rows);
+            let _ = model.apply(&rows);
         }
     }
 });

@@ -60,7 +60,10 @@ impl Member {
         self.run(x, |e, r| {
             Ok(match e.predict_rows(r, &[])? {
                 Predictions::Values { data, .. } => data,
-                Predictions::ClassIndices(i) => i.into_iter().map(|v| v as f64).collect(),
+                Predictions::ClassIndices(i)
+                | Predictions::MultiClassIndices { indices: i, .. } => {
+                    i.into_iter().map(|v| v as f64).collect()
+                }
             })
         })
     }
@@ -174,6 +177,10 @@ pub enum Combine {
         soft: bool,
         n_estimators: f64,
     },
+    /// Several targets (MultiOutputClassifier/Regressor, multi-output trees, forests and
+    /// neighbours): member `j` predicts output `j`. `shared_trees`: the members are one
+    /// multi-output forest split per output (same trees), so `apply` is the first one's.
+    MultiOutput { shared_trees: bool },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -268,7 +275,7 @@ impl Composite {
                     return Err(Error::invalid_model("voting: one weight per estimator"));
                 }
             }
-            Combine::Target { .. } => {}
+            Combine::Target { .. } | Combine::MultiOutput { .. } => {}
             Combine::Bagging {
                 class_slots,
                 n_estimators,
@@ -326,8 +333,51 @@ impl Composite {
             Combine::Stack { final_member, .. } if self.classes.is_some() => {
                 member(members, *final_member).is_ok_and(|m| m.estimator.has_proba(&[]))
             }
+            Combine::MultiOutput { .. } => {
+                !self.members.is_empty()
+                    && self.members.iter().all(|&i| {
+                        member(members, i).is_ok_and(|m| {
+                            m.estimator.classes().is_some() && m.estimator.has_proba(&[])
+                        })
+                    })
+            }
             _ => false,
         }
+    }
+
+    /// Each output's class labels, when every output is a classification.
+    pub fn output_classes<'a>(&self, members: &'a [Member]) -> Option<Vec<&'a ClassLabels>> {
+        if !matches!(self.combine, Combine::MultiOutput { .. }) {
+            return None;
+        }
+        self.members
+            .iter()
+            .map(|&i| members.get(i).and_then(|m| m.estimator.classes()))
+            .collect()
+    }
+
+    /// Member predictions side by side: `n_rows × n_members` (one value per member per row).
+    fn side_by_side(&self, x: &Rows, members: &[Member]) -> Result<Vec<f64>> {
+        let n = x.n_rows();
+        let k = self.members.len();
+        let mut out = vec![0.0; n * k];
+        for (j, &i) in self.members.iter().enumerate() {
+            let m = member(members, i)?;
+            let values = m.predict(x)?;
+            if values.len() != n {
+                return Err(Error::invalid_model(format!(
+                    "member {:?} predicts {} values for {n} rows; each output takes one",
+                    m.name,
+                    values.len()
+                )));
+            }
+            for (r, v) in values.into_iter().enumerate() {
+                if let Some(slot) = out.get_mut(r * k + j) {
+                    *slot = v;
+                }
+            }
+        }
+        Ok(out)
     }
 
     pub(crate) fn has_decision(&self, members: &[Member]) -> bool {
@@ -517,6 +567,14 @@ impl Composite {
                 Ok(proba)
             }
             Combine::Stack { .. } => self.on_stack(x, members, |m, rows| m.proba(rows)),
+            // One probability matrix per output, one after the other.
+            Combine::MultiOutput { .. } => {
+                let mut out = Vec::new();
+                for &i in &self.members {
+                    out.extend(member(members, i)?.proba(x)?);
+                }
+                Ok(out)
+            }
             _ => Err(Error::invalid_model("this composite has no predict_proba")),
         }
     }
@@ -552,6 +610,20 @@ impl Composite {
     pub(crate) fn predict(&self, x: &Rows, members: &[Member]) -> Result<Predictions> {
         let n = x.n_rows();
         match &self.combine {
+            Combine::MultiOutput { .. } => {
+                let data = self.side_by_side(x, members)?;
+                let n_outputs = self.members.len();
+                Ok(match self.output_classes(members) {
+                    Some(_) => Predictions::MultiClassIndices {
+                        indices: data.into_iter().map(|v| v as usize).collect(),
+                        n_outputs,
+                    },
+                    None => Predictions::Values {
+                        data,
+                        n_cols: n_outputs,
+                    },
+                })
+            }
             Combine::VoteHard { weights } => {
                 let k = self.n_classes();
                 let mut votes = vec![0.0; n * k];

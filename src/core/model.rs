@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::bayes::{proba_from_jll, NaiveBayes};
-use super::composite::{Composite, Member};
+use super::composite::{Combine, Composite, Member};
 use super::frame::{Cell, Frame, Table};
 use super::input::{InputRule, Rows};
 use super::labels::LabelCoder;
@@ -234,6 +234,12 @@ pub enum Predictions {
     Values { data: Vec<f64>, n_cols: usize },
     /// Index into the model's class labels, one per row.
     ClassIndices(Vec<usize>),
+    /// Several classification outputs: per row, one index into each output's labels
+    /// (`Model::output_classes`), `n_rows × n_outputs` row-major.
+    MultiClassIndices {
+        indices: Vec<usize>,
+        n_outputs: usize,
+    },
 }
 
 /// What the prediction calls take: numeric rows, or mixed cells (strings for encoders).
@@ -371,6 +377,9 @@ impl Model {
             (_, Estimator::IsolationForest(_)) => OutputKind::OutlierDetection,
             (None, Estimator::Centroids(_)) => OutputKind::Clustering,
             (_, Estimator::Transformer { .. } | Estimator::Labels(_)) => OutputKind::Transform,
+            (None, Estimator::Composite(c)) if c.output_classes(&self.members).is_some() => {
+                OutputKind::Classification
+            }
             (_, Estimator::Svm(m)) if matches!(m.task, SvmTask::OneClass { .. }) => {
                 OutputKind::OutlierDetection
             }
@@ -388,12 +397,30 @@ impl Model {
             Estimator::Dummy(m) if m.classes.is_none() => m.width(),
             Estimator::Transformer { n_features } => *n_features,
             Estimator::Labels(l) => l.width(),
+            Estimator::Composite(c) if matches!(c.combine, Combine::MultiOutput { .. }) => {
+                c.members.len()
+            }
             _ => 1,
         }
     }
 
     pub fn classes(&self) -> Option<&ClassLabels> {
         self.estimator.classes()
+    }
+
+    /// Whether `predict_proba` exists.
+    pub fn has_proba(&self) -> bool {
+        self.estimator.has_proba(&self.members)
+    }
+
+    /// Multi-output classifiers: each output's class labels (`predict` then gives
+    /// [`Predictions::MultiClassIndices`] and `predict_proba` one matrix per output, one
+    /// after the other).
+    pub fn output_classes(&self) -> Option<Vec<&ClassLabels>> {
+        match &self.estimator {
+            Estimator::Composite(c) => c.output_classes(&self.members),
+            _ => None,
+        }
     }
 }
 
@@ -644,7 +671,19 @@ impl Model {
     }
 
     fn apply_input(&self, x: Input) -> Result<(Vec<f64>, usize)> {
-        let trees = match &self.estimator {
+        // A multi-output forest's members share their trees: the first one's leaves.
+        let first_member = match &self.estimator {
+            Estimator::Composite(c)
+                if matches!(c.combine, Combine::MultiOutput { shared_trees: true }) =>
+            {
+                c.members
+                    .first()
+                    .and_then(|&i| self.members.get(i))
+                    .map(|m| &m.estimator)
+            }
+            _ => None,
+        };
+        let trees = match first_member.unwrap_or(&self.estimator) {
             Estimator::AveragedTrees(m) if m.has_apply => &m.trees,
             Estimator::BoostedTrees(m) => &m.trees,
             _ => return Err(self.unsupported("apply")),

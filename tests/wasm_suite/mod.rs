@@ -118,6 +118,47 @@ fn column_input(case: &Case, names: &[String]) -> Object {
     object
 }
 
+/// Predicted labels as JSON values, flattened (multi-output rows are arrays of labels):
+/// numbers, strings or booleans in the classes' own types.
+fn labels_json(value: &JsValue) -> Vec<serde_json::Value> {
+    if let Some(numbers) = value.dyn_ref::<Float64Array>() {
+        return numbers
+            .to_vec()
+            .into_iter()
+            .map(serde_json::Value::from)
+            .collect();
+    }
+    let items: &Array = value.dyn_ref().expect("labels array");
+    items
+        .iter()
+        .flat_map(|l| {
+            if Array::is_array(&l) {
+                labels_json(&l)
+            } else if let Some(b) = l.as_bool() {
+                vec![serde_json::Value::from(b)]
+            } else if let Some(n) = l.as_f64() {
+                vec![serde_json::Value::from(n)]
+            } else {
+                vec![serde_json::Value::from(l.as_string().unwrap())]
+            }
+        })
+        .collect()
+}
+
+/// `predictProba`'s output as one vector: a Float64Array, or a multi-output classifier's
+/// matrices one after the other.
+fn proba_vec(p: wasm_predict::wasm::ProbaOutput) -> Vec<f64> {
+    let value: JsValue = p.into();
+    match value.dyn_ref::<Float64Array>() {
+        Some(a) => a.to_vec(),
+        None => value
+            .unchecked_ref::<Array>()
+            .iter()
+            .flat_map(|a| a.unchecked_into::<Float64Array>().to_vec())
+            .collect(),
+    }
+}
+
 fn as_vec(value: &JsValue) -> Vec<f64> {
     value
         .dyn_ref::<Float64Array>()
@@ -167,27 +208,16 @@ fn check_case(model: &Model, case: &Case) -> Diff {
         .unwrap()
         .into();
     if case.is_classifier() {
-        let want = case.expected["predict"].as_array().unwrap();
-        let got: Vec<serde_json::Value> = if let Some(numbers) = predicted.dyn_ref::<Float64Array>()
-        {
-            numbers
-                .to_vec()
-                .into_iter()
-                .map(serde_json::Value::from)
-                .collect()
-        } else {
-            let labels: &Array = predicted.dyn_ref().expect("labels array");
-            labels
-                .iter()
-                .map(|l| match l.as_bool() {
-                    // Boolean classes come back as JS booleans, string classes as strings.
-                    Some(b) => serde_json::Value::from(b),
-                    None => serde_json::Value::from(l.as_string().unwrap()),
-                })
-                .collect()
-        };
+        // Multi-output classifiers: one array of labels per row; compare label by label.
+        let want: Vec<serde_json::Value> = case.expected["predict"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|w| w.as_array().cloned().unwrap_or_else(|| vec![w.clone()]))
+            .collect();
+        let got = labels_json(&predicted);
         assert_eq!(got.len(), want.len(), "{}: row count", case.id);
-        for (row, (g, w)) in got.iter().zip(want).enumerate() {
+        for (row, (g, w)) in got.iter().zip(&want).enumerate() {
             let same = match (g.as_f64(), w.as_f64()) {
                 (Some(a), Some(b)) => a == b,
                 _ => g == w,
@@ -199,7 +229,7 @@ fn check_case(model: &Model, case: &Case) -> Diff {
                 let proba = model
                     .predict_proba(flat.clone().unchecked_into(), n_cols)
                     .unwrap();
-                diff.check(&format!("{} proba", case.id), &proba.to_vec(), &want);
+                diff.check(&format!("{} proba", case.id), &proba_vec(proba), &want);
             }
             None => {
                 let err = model
@@ -308,10 +338,7 @@ fn all_input_forms_give_identical_outputs() {
             if case.expected.get("predict").is_none() {
                 model.transform(x.unchecked_into(), cols).unwrap().to_vec()
             } else if case.has_proba() {
-                model
-                    .predict_proba(x.unchecked_into(), cols)
-                    .unwrap()
-                    .to_vec()
+                proba_vec(model.predict_proba(x.unchecked_into(), cols).unwrap())
             } else if case.is_classifier() && case.expected.get("decision_function").is_some() {
                 model
                     .decision_function(x.unchecked_into(), cols)
@@ -463,14 +490,16 @@ fn bundles_round_trip_through_js() {
             assert_eq!(bits(&a.to_vec()), bits(&as_vec(&b.into())), "{}", case.id);
         }
         if case.has_proba() {
-            let pa = model
-                .predict_proba(flat.clone().unchecked_into(), n_cols)
-                .unwrap()
-                .to_vec();
-            let pb = reloaded
-                .predict_proba(flat.clone().unchecked_into(), n_cols)
-                .unwrap()
-                .to_vec();
+            let pa = proba_vec(
+                model
+                    .predict_proba(flat.clone().unchecked_into(), n_cols)
+                    .unwrap(),
+            );
+            let pb = proba_vec(
+                reloaded
+                    .predict_proba(flat.clone().unchecked_into(), n_cols)
+                    .unwrap(),
+            );
             assert_eq!(bits(&pa), bits(&pb), "{}: bundle probabilities", case.id);
         }
         let meta_a: JsValue = model.metadata().unwrap().into();
@@ -745,6 +774,65 @@ fn column_input_with_mixed_types() {
     let scalar = Object::assign(&Object::new(), &columns);
     Reflect::set(&scalar, &names[0].as_str().into(), &JsValue::from(3.0)).unwrap();
     expect_error(&scalar, "BAD_INPUT", "must be an array");
+}
+
+/// A multi-output classifier in JS: labels as one array per row, probabilities as one
+/// matrix per output (scikit-learn's list), classes per output in the metadata and per row in
+/// `predictRows`.
+#[wasm_bindgen_test]
+fn multi_output_classifier_shapes() {
+    let case = cases()
+        .into_iter()
+        .find(|c| c.id == "sk19/multi_tree_classifier_strings")
+        .unwrap();
+    let model = load_ok(case.pickles[0].1);
+    let metadata: JsValue = model.metadata().unwrap().into();
+    let classes: Array = Reflect::get(&metadata, &"classes".into())
+        .unwrap()
+        .unchecked_into();
+    assert_eq!(classes.length(), 2);
+    assert_eq!(classes.get(1).unchecked_into::<Array>().length(), 2);
+    assert_eq!(
+        Reflect::get(&metadata, &"nOutputs".into())
+            .unwrap()
+            .as_f64(),
+        Some(2.0)
+    );
+    let rows = rows_input(&case);
+    let predicted: Array = model
+        .predict(JsValue::from(rows.clone()).unchecked_into(), None)
+        .unwrap()
+        .unchecked_into();
+    let first: Array = predicted.get(0).unchecked_into();
+    let want = case.expected["predict"][0].as_array().unwrap();
+    assert_eq!(first.get(0).as_string().unwrap(), want[0].as_str().unwrap());
+    assert_eq!(first.get(1).as_string().unwrap(), want[1].as_str().unwrap());
+    let proba: Array = JsValue::from(
+        model
+            .predict_proba(JsValue::from(rows.clone()).unchecked_into(), None)
+            .unwrap(),
+    )
+    .unchecked_into();
+    assert_eq!(proba.length(), 2);
+    let n = rows.length() as usize;
+    assert_eq!(
+        proba.get(0).unchecked_into::<Float64Array>().length() as usize,
+        n * 3
+    );
+    let results: Array = model
+        .predict_rows(JsValue::from(rows).unchecked_into(), None)
+        .unwrap()
+        .unchecked_into();
+    let entry = results.get(0);
+    let p: Array = Reflect::get(&entry, &"probabilities".into())
+        .unwrap()
+        .unchecked_into();
+    assert_eq!(p.length(), 2);
+    assert_eq!(p.get(1).unchecked_into::<Float64Array>().length(), 2);
+    let label: Array = Reflect::get(&entry, &"prediction".into())
+        .unwrap()
+        .unchecked_into();
+    assert_eq!(label.get(1).as_string().unwrap(), want[1].as_str().unwrap());
 }
 
 /// A LabelEncoder saved on its own: a flat array of labels in, codes out, and back.

@@ -161,6 +161,8 @@ pub enum Class {
     SplineTransformer,
     /// `scipy.interpolate.BSpline`: one of a SplineTransformer's fitted splines.
     BSpline,
+    MultiOutputClassifier,
+    MultiOutputRegressor,
 }
 
 /// Linear models that share `coef_`/`intercept_` and differ only in what follows the scores.
@@ -900,6 +902,16 @@ const CLASSES: &[(&str, &str, Class)] = &[
         Class::SplineTransformer,
     ),
     ("scipy.interpolate._bsplines", "BSpline", Class::BSpline),
+    (
+        "sklearn.multioutput",
+        "MultiOutputClassifier",
+        Class::MultiOutputClassifier,
+    ),
+    (
+        "sklearn.multioutput",
+        "MultiOutputRegressor",
+        Class::MultiOutputRegressor,
+    ),
     // scipy 1.17 pickles a reference to its array constructor inside each BSpline; never called.
     (
         "scipy._lib.array_api_compat.numpy._aliases",

@@ -240,7 +240,22 @@ impl<'a> Attrs<'a> {
 
     /// Class labels stored under another name (LightGBM's wrapper keeps them in `_classes`).
     pub fn classes_in(&self, name: &str, max_classes: usize) -> Result<ClassLabels> {
-        let array = self.array(name)?;
+        self.labels_of(self.array(name)?, name, max_classes)
+    }
+
+    /// Multi-output classifiers' `classes_`: a list of label arrays, one per output.
+    pub fn classes_per_output(&self, max_classes: usize) -> Result<Vec<ClassLabels>> {
+        self.items("classes_")?
+            .into_iter()
+            .enumerate()
+            .map(|(i, id)| match self.arena.get(id) {
+                Value::Array(a) => self.labels_of(a, &format!("classes_[{i}]"), max_classes),
+                other => Err(self.error("classes_", format!("entry {i} is a {}", other.kind()))),
+            })
+            .collect()
+    }
+
+    fn labels_of(&self, array: &NdArray, name: &str, max_classes: usize) -> Result<ClassLabels> {
         if array.shape.len() != 1 {
             return Err(self.error(
                 name,

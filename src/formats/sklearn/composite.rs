@@ -278,6 +278,25 @@ pub fn lower(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<Model> 
             };
             combine = Combine::Target { inverse };
         }
+        Class::MultiOutputClassifier | Class::MultiOutputRegressor => {
+            for (i, value) in values(attrs, "estimators_")?.into_iter().enumerate() {
+                indices.push(members.len());
+                members.push(member(attrs, value, &format!("output {i}"), ctx)?);
+            }
+            let wants_classes = class == Class::MultiOutputClassifier;
+            if members
+                .iter()
+                .any(|m| m.estimator.classes().is_some() != wants_classes)
+            {
+                return Err(Error::invalid_model(format!(
+                    "{} holds an estimator of the other kind",
+                    class.name()
+                )));
+            }
+            combine = Combine::MultiOutput {
+                shared_trees: false,
+            };
+        }
         other => {
             return Err(Error::unsupported_class(format!(
                 "{} is not a composite estimator",
@@ -468,4 +487,32 @@ fn calibrator(fold: &Attrs, value: &Value) -> Result<Calibrator> {
             }
         ))),
     }
+}
+
+/// A model with one member per output (multi-output trees, forests and neighbours).
+pub(super) fn per_output_model(
+    attrs: &Attrs,
+    class: Class,
+    estimators: Vec<Estimator>,
+    shared_trees: bool,
+    ctx: &ImportContext,
+) -> Result<Model> {
+    let n_features = estimators.first().map_or(0, Estimator::n_features);
+    let members: Vec<Member> = estimators
+        .into_iter()
+        .enumerate()
+        .map(|(i, estimator)| Member {
+            name: format!("output {i}"),
+            preprocess: Vec::new(),
+            estimator,
+        })
+        .collect();
+    let composite = Composite {
+        members: (0..members.len()).collect(),
+        combine: Combine::MultiOutput { shared_trees },
+        classes: None,
+        n_features,
+    };
+    let meta = root_metadata(attrs, class, n_features, ctx)?;
+    Model::with_members(meta, Vec::new(), Estimator::Composite(composite), members)
 }

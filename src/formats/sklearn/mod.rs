@@ -83,6 +83,8 @@ fn lower_root(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<Model>
             | Class::StackingRegressor
             | Class::CalibratedClassifierCv
             | Class::TransformedTargetRegressor
+            | Class::MultiOutputClassifier
+            | Class::MultiOutputRegressor
     ) {
         return composite::lower(attrs, class, ctx);
     }
@@ -102,6 +104,14 @@ fn lower_root(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<Model>
             | Class::XgbBooster
     ) {
         return xgboost::lower(attrs, class, ctx);
+    }
+    if trees::is_multi_output_classifier(attrs, class) {
+        let outputs = trees::multi_output_classifier(attrs, class, ctx)?;
+        return composite::per_output_model(attrs, class, outputs, true, ctx);
+    }
+    if neighbors::is_multi_output_classifier(attrs, class) {
+        let outputs = neighbors::multi_output_classifier(attrs, class, ctx)?;
+        return composite::per_output_model(attrs, class, outputs, false, ctx);
     }
     let estimator = lower_estimator(attrs, class, ctx)?;
     let metadata = root_metadata(attrs, class, estimator.n_features(), ctx)?;

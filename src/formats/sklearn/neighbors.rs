@@ -10,6 +10,52 @@ use crate::formats::pickle::globals::Class;
 use crate::formats::pickle::value::Value;
 
 pub fn lower(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<Neighbors> {
+    lower_output(attrs, class, ctx, None)
+}
+
+fn is_classifier(class: Class) -> bool {
+    matches!(
+        class,
+        Class::KNeighborsClassifier | Class::RadiusNeighborsClassifier
+    )
+}
+
+/// A neighbours classifier fitted on several targets (2-D `y`).
+pub fn is_multi_output_classifier(attrs: &Attrs, class: Class) -> bool {
+    is_classifier(class) && matches!(attrs.get("outputs_2d_"), Some(Value::Bool(true)))
+}
+
+/// A multi-output neighbours classifier as one classifier per output (the same training
+/// rows, that output's column of `_y` and its classes).
+pub fn multi_output_classifier(
+    attrs: &Attrs,
+    class: Class,
+    ctx: &ImportContext,
+) -> Result<Vec<crate::core::Estimator>> {
+    if !matches!(attrs.get("outlier_label_"), None | Some(Value::None)) {
+        return Err(Error::unsupported_version(format!(
+            "{} with several outputs and an outlier_label is not supported",
+            class.name()
+        )));
+    }
+    attrs
+        .classes_per_output(ctx.limits.max_classes)?
+        .into_iter()
+        .enumerate()
+        .map(|(o, classes)| {
+            lower_output(attrs, class, ctx, Some((o, classes)))
+                .map(crate::core::Estimator::Neighbors)
+                .map_err(|e| e.context(format!("output {o}")))
+        })
+        .collect()
+}
+
+fn lower_output(
+    attrs: &Attrs,
+    class: Class,
+    ctx: &ImportContext,
+    output: Option<(usize, ClassLabels)>,
+) -> Result<Neighbors> {
     let name = class.name();
     let fit_x = attrs.f64_array("_fit_X")?;
     let (n_train, n_features) = match fit_x.shape.as_slice() {
@@ -78,22 +124,32 @@ pub fn lower(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<Neighbo
                 .map_err(|_| Error::invalid_model(format!("{name}.n_neighbors is negative")))?,
         ),
     };
-    if matches!(attrs.get("outputs_2d_"), Some(Value::Bool(true)))
-        && matches!(
-            class,
-            Class::KNeighborsClassifier | Class::RadiusNeighborsClassifier
-        )
-    {
-        return Err(Error::unsupported_version(format!(
-            "{name} with several outputs (2-D y) is not supported"
+    if output.is_none() && is_multi_output_classifier(attrs, class) {
+        return Err(Error::invalid_model(format!(
+            "{name} with several outputs is lowered per output"
         )));
     }
     let y = attrs.f64_array("_y")?;
     let task = match class {
         Class::KNeighborsClassifier | Class::RadiusNeighborsClassifier => {
-            let classes = attrs.classes(ctx.limits.max_classes)?;
-            let y = y
-                .values
+            let (classes, column): (ClassLabels, Vec<f64>) = match output {
+                Some((o, classes)) => {
+                    let width = match y.shape.as_slice() {
+                        [_, w] if *w > o => *w,
+                        other => {
+                            return Err(Error::invalid_model(format!(
+                                "{name}._y has shape {other:?}, no output {o}"
+                            )))
+                        }
+                    };
+                    (
+                        classes,
+                        y.values.iter().skip(o).step_by(width).copied().collect(),
+                    )
+                }
+                None => (attrs.classes(ctx.limits.max_classes)?, y.values.clone()),
+            };
+            let y = column
                 .iter()
                 .map(|v| {
                     if *v >= 0.0 && v.fract() == 0.0 {

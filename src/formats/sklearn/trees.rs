@@ -221,14 +221,61 @@ fn base_tree<'a>(
 
 /// A single tree or a forest: the estimators to average, and whether it classifies.
 pub fn averaged(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<AveragedTrees> {
-    let is_classifier = matches!(
+    averaged_output(attrs, class, ctx, None)
+}
+
+/// Whether a tree or forest classifier was fitted on several targets.
+pub fn is_multi_output_classifier(attrs: &Attrs, class: Class) -> bool {
+    is_tree_classifier(class) && matches!(attrs.get("n_outputs_"), Some(Value::Int(n)) if *n > 1)
+}
+
+fn is_tree_classifier(class: Class) -> bool {
+    matches!(
         class,
         Class::DecisionTreeClassifier
             | Class::ExtraTreeClassifier
             | Class::RandomForestClassifier
             | Class::ExtraTreesClassifier
-    );
-    let (nf, classes) = features_and_classes(attrs, is_classifier, ctx)?;
+    )
+}
+
+/// A multi-output tree or forest classifier as one single-output classifier per output
+/// (the same trees, each with its output's leaf values and classes): scikit-learn's
+/// per-output `predict_proba` list, and `predict` as each output's argmax.
+pub fn multi_output_classifier(
+    attrs: &Attrs,
+    class: Class,
+    ctx: &ImportContext,
+) -> Result<Vec<crate::core::Estimator>> {
+    attrs
+        .classes_per_output(ctx.limits.max_classes)?
+        .into_iter()
+        .enumerate()
+        .map(|(o, classes)| {
+            averaged_output(attrs, class, ctx, Some((o, classes)))
+                .map(crate::core::Estimator::AveragedTrees)
+                .map_err(|e| e.context(format!("output {o}")))
+        })
+        .collect()
+}
+
+/// [`averaged`], or for `output = (o, classes)` the classifier of output `o` alone.
+fn averaged_output(
+    attrs: &Attrs,
+    class: Class,
+    ctx: &ImportContext,
+    output: Option<(usize, ClassLabels)>,
+) -> Result<AveragedTrees> {
+    let is_classifier = is_tree_classifier(class);
+    let per_output = output.is_some();
+    let (output_index, output_classes) = match output {
+        Some((o, c)) => (o, Some(c)),
+        None => (0, None),
+    };
+    let (nf, classes) = match output_classes {
+        Some(c) => (n_features(attrs, ctx)?, Some(c)),
+        None => features_and_classes(attrs, is_classifier, ctx)?,
+    };
     let n_outputs = if is_classifier {
         1
     } else {
@@ -253,10 +300,24 @@ pub fn averaged(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<Aver
     let expected = tree_classes(is_classifier);
     let mut add = |tree_attrs: &Attrs| -> Result<()> {
         let tree = read_tree(tree_attrs, nf)?;
-        check_tree_shape(&tree, attrs, is_classifier, width)?;
+        if per_output {
+            // One output of a multi-output classifier: its row of each leaf's values.
+            if !(tree.n_outputs > output_index && tree.value_width >= width) {
+                return Err(Error::invalid_model(format!(
+                    "{}: a tree has {} outputs × {} class columns, output {output_index} has \
+                     {width} classes",
+                    attrs.class_name(),
+                    tree.n_outputs,
+                    tree.value_width
+                )));
+            }
+        } else {
+            check_tree_shape(&tree, attrs, is_classifier, width)?;
+        }
         every_tree_has_directions &= !tree.missing_left.is_empty();
+        let skip = output_index * tree.value_width;
         push_tree_nan(&mut builder, &tree, 0, ctx, takes_nan, &|_, row| {
-            leaf_output(row, width, normalise)
+            leaf_output(row.get(skip..).unwrap_or(&[]), width, normalise)
         })
     };
     if single {
