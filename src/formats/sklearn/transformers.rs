@@ -266,6 +266,15 @@ pub fn select_from_model(attrs: &Attrs) -> Result<(Vec<usize>, usize)> {
         }
     }
     let scores = importances(&est, class, attrs)?;
+    if let Some(Value::Int(n)) = est.get("n_features_in_") {
+        if usize::try_from(*n).ok() != Some(scores.len()) {
+            return Err(Error::invalid_model(format!(
+                "SelectFromModel: the estimator's importances cover {} features but it was \
+                 fitted on {n}",
+                scores.len()
+            )));
+        }
+    }
     let l1 = is_l1(&est, class);
     let threshold = match attrs.get("threshold") {
         None | Some(Value::None) if l1 => 1e-5,
