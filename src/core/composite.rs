@@ -181,6 +181,12 @@ pub enum Combine {
     /// neighbours): member `j` predicts output `j`. `shared_trees`: the members are one
     /// multi-output forest split per output (same trees), so `apply` is the first one's.
     MultiOutput { shared_trees: bool },
+    /// AdaBoostClassifier/Regressor over any estimator: the tree ensemble's rules
+    /// (`AdaBoostRule`) applied to the members' votes, probabilities or predictions.
+    AdaBoost {
+        rule: super::tree_models::AdaBoostRule,
+        weights: Vec<f64>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -276,6 +282,13 @@ impl Composite {
                 }
             }
             Combine::Target { .. } | Combine::MultiOutput { .. } => {}
+            Combine::AdaBoost { weights, .. } => {
+                if weights.len() < self.members.len() || weights.iter().any(|w| !w.is_finite()) {
+                    return Err(Error::invalid_model(
+                        "AdaBoost: estimator_weights_ and estimators_ disagree",
+                    ));
+                }
+            }
             Combine::Bagging {
                 class_slots,
                 n_estimators,
@@ -329,6 +342,7 @@ impl Composite {
     pub(crate) fn has_proba(&self, members: &[Member]) -> bool {
         match &self.combine {
             Combine::VoteSoft { .. } | Combine::Calibrated { .. } => true,
+            Combine::AdaBoost { .. } => self.classes.is_some(),
             Combine::Bagging { .. } => self.classes.is_some(),
             Combine::Stack { final_member, .. } if self.classes.is_some() => {
                 member(members, *final_member).is_ok_and(|m| m.estimator.has_proba(&[]))
@@ -389,8 +403,74 @@ impl Composite {
             Combine::Stack { final_member, .. } if self.classes.is_some() => {
                 member(members, *final_member).is_ok_and(|m| m.estimator.has_decision(&[]))
             }
+            Combine::AdaBoost { .. } => self.classes.is_some(),
             _ => false,
         }
+    }
+
+    /// Every AdaBoost estimator's output per row, `n_rows × (n_members × width)`: a one-hot
+    /// vote (SAMME), class probabilities (SAMME.R) or the prediction (regressors).
+    fn boosted_outputs(
+        &self,
+        x: &Rows,
+        members: &[Member],
+        rule: super::tree_models::AdaBoostRule,
+    ) -> Result<(Vec<f64>, usize)> {
+        use super::tree_models::AdaBoostRule;
+        let n = x.n_rows();
+        let k = self.n_classes().max(1);
+        let width = if rule == AdaBoostRule::WeightedMedian {
+            1
+        } else {
+            k
+        };
+        let stride = self.members.len() * width;
+        let mut out = vec![0.0; n * stride];
+        for (j, &i) in self.members.iter().enumerate() {
+            let m = member(members, i)?;
+            let block: Vec<f64> = match rule {
+                AdaBoostRule::SammeR => m.proba(x)?,
+                AdaBoostRule::Samme { .. } => m
+                    .predict(x)?
+                    .iter()
+                    .flat_map(|c| (0..k).map(move |col| f64::from(u8::from(col == *c as usize))))
+                    .collect(),
+                AdaBoostRule::WeightedMedian => m.predict(x)?,
+            };
+            if block.len() != n * width {
+                return Err(Error::invalid_model(format!(
+                    "AdaBoost member {:?} gives {} values for {n} rows × {width}",
+                    m.name,
+                    block.len()
+                )));
+            }
+            for (r, values) in block.chunks_exact(width).enumerate() {
+                if let Some(slot) =
+                    out.get_mut(r * stride + j * width..r * stride + (j + 1) * width)
+                {
+                    slot.copy_from_slice(values);
+                }
+            }
+        }
+        Ok((out, stride))
+    }
+
+    fn boosted_decision(&self, x: &Rows, members: &[Member]) -> Result<Vec<f64>> {
+        let Combine::AdaBoost { rule, weights } = &self.combine else {
+            return Err(Error::invalid_model("not an AdaBoost ensemble"));
+        };
+        let (outputs, stride) = self.boosted_outputs(x, members, *rule)?;
+        let mut out = Vec::with_capacity(x.n_rows() * self.n_classes());
+        for row in outputs.chunks_exact(stride.max(1)) {
+            super::tree_models::adaboost_decision_row(
+                *rule,
+                row,
+                weights,
+                self.n_classes(),
+                &mut out,
+            );
+        }
+        Ok(out)
     }
 
     /// The stacked features: each member's output (binary probabilities keep column 1 only),
@@ -567,6 +647,10 @@ impl Composite {
                 Ok(proba)
             }
             Combine::Stack { .. } => self.on_stack(x, members, |m, rows| m.proba(rows)),
+            Combine::AdaBoost { .. } => Ok(super::tree_models::adaboost_proba(
+                &self.boosted_decision(x, members)?,
+                self.n_classes(),
+            )),
             // One probability matrix per output, one after the other.
             Combine::MultiOutput { .. } => {
                 let mut out = Vec::new();
@@ -601,6 +685,13 @@ impl Composite {
                 Ok((sum, width))
             }
             Combine::Stack { .. } => self.on_stack(x, members, |m, rows| m.decision(rows)),
+            Combine::AdaBoost { .. } => {
+                let k = self.n_classes();
+                Ok((
+                    self.boosted_decision(x, members)?,
+                    if k == 2 { 1 } else { k },
+                ))
+            }
             _ => Err(Error::invalid_model(
                 "this composite has no decision_function",
             )),
@@ -610,6 +701,21 @@ impl Composite {
     pub(crate) fn predict(&self, x: &Rows, members: &[Member]) -> Result<Predictions> {
         let n = x.n_rows();
         match &self.combine {
+            Combine::AdaBoost { rule, weights } if self.classes.is_none() => {
+                let (outputs, stride) = self.boosted_outputs(x, members, *rule)?;
+                let mut order = Vec::new();
+                let data = outputs
+                    .chunks_exact(stride.max(1))
+                    .map(|row| super::tree_models::weighted_median_row(row, weights, &mut order))
+                    .collect();
+                Ok(Predictions::Values { data, n_cols: 1 })
+            }
+            Combine::AdaBoost { .. } => Ok(Predictions::ClassIndices(
+                super::tree_models::adaboost_labels(
+                    &self.boosted_decision(x, members)?,
+                    self.n_classes(),
+                ),
+            )),
             Combine::MultiOutput { .. } => {
                 let data = self.side_by_side(x, members)?;
                 let n_outputs = self.members.len();

@@ -1107,65 +1107,19 @@ impl AdaBoost {
 
     /// `decision_function` (classifiers): `n_rows × K`, or one column for binary.
     pub fn decision_function(&self, x: &Rows) -> Vec<f64> {
-        let k = self.width();
-        let total = numpy_sum(&self.weights);
-        let mut out = Vec::with_capacity(x.n_rows() * k);
-        let mut pred = vec![0.0; k];
+        let mut out = Vec::with_capacity(x.n_rows() * self.width());
         self.per_tree(x, |trees| {
-            pred.iter_mut().for_each(|p| *p = 0.0);
-            for (values, &w) in trees.chunks_exact(k.max(1)).zip(&self.weights) {
-                match self.rule {
-                    AdaBoostRule::Samme { symmetric } => {
-                        let vote = argmax(values);
-                        let other = if symmetric {
-                            -1.0 / (k as f64 - 1.0) * w
-                        } else {
-                            0.0
-                        };
-                        for (c, p) in pred.iter_mut().enumerate() {
-                            *p += if c == vote { w } else { other };
-                        }
-                    }
-                    _ => {
-                        // _samme_proba: clip at eps, log, centre, times K-1.
-                        let logs: Vec<f64> =
-                            values.iter().map(|v| v.max(f64::EPSILON).ln()).collect();
-                        let centre = (1.0 / k as f64) * numpy_sum(&logs);
-                        for (p, l) in pred.iter_mut().zip(&logs) {
-                            *p += (k as f64 - 1.0) * (l - centre);
-                        }
-                    }
-                }
-            }
-            pred.iter_mut().for_each(|p| *p /= total);
-            match pred.as_slice() {
-                [a, b] => out.push(-a + b),
-                _ => out.extend_from_slice(&pred),
-            }
+            adaboost_decision_row(self.rule, trees, &self.weights, self.width(), &mut out);
         });
         out
     }
 
     pub fn predict_proba(&self, decision: &[f64]) -> Vec<f64> {
-        let k = self.width();
-        let mut out: Vec<f64> = if k == 2 {
-            decision.iter().flat_map(|&d| [-d / 2.0, d / 2.0]).collect()
-        } else {
-            decision.iter().map(|d| d / (k as f64 - 1.0)).collect()
-        };
-        out.chunks_exact_mut(k.max(1)).for_each(softmax_in_place);
-        out
+        adaboost_proba(decision, self.width())
     }
 
     pub fn labels(&self, decision: &[f64]) -> Vec<usize> {
-        if self.width() == 2 {
-            decision.iter().map(|&d| usize::from(d > 0.0)).collect()
-        } else {
-            decision
-                .chunks_exact(self.width().max(1))
-                .map(argmax)
-                .collect()
-        }
+        adaboost_labels(decision, self.width())
     }
 
     /// Regressor `predict`: per row, the prediction of the tree where the weight of trees
@@ -1174,23 +1128,94 @@ impl AdaBoost {
         let mut out = Vec::with_capacity(x.n_rows());
         let mut order: Vec<usize> = Vec::with_capacity(self.n_trees());
         self.per_tree(x, |predictions| {
-            order.clear();
-            order.extend(0..predictions.len());
-            order.sort_by(|&a, &b| {
-                let (pa, pb) = (predictions.get(a), predictions.get(b));
-                pa.partial_cmp(&pb).unwrap_or(std::cmp::Ordering::Equal)
-            });
-            let mut cdf = Vec::with_capacity(order.len());
-            let mut running = 0.0;
-            for &t in &order {
-                running += self.weights.get(t).copied().unwrap_or(0.0);
-                cdf.push(running);
-            }
-            let half = 0.5 * running;
-            let at = cdf.iter().position(|&c| c >= half).unwrap_or(0);
-            let tree = order.get(at).copied().unwrap_or(0);
-            out.push(predictions.get(tree).copied().unwrap_or(f64::NAN));
+            out.push(weighted_median_row(predictions, &self.weights, &mut order));
         });
         out
     }
+}
+
+/// One row of an AdaBoost classifier's `decision_function`, from each estimator's `k` outputs
+/// (class probabilities, or a one-hot vote for SAMME): `k` values, or one for binary.
+pub(crate) fn adaboost_decision_row(
+    rule: AdaBoostRule,
+    outputs: &[f64],
+    weights: &[f64],
+    k: usize,
+    out: &mut Vec<f64>,
+) {
+    let total = numpy_sum(weights);
+    let mut pred = vec![0.0; k];
+    for (values, &w) in outputs.chunks_exact(k.max(1)).zip(weights) {
+        match rule {
+            AdaBoostRule::Samme { symmetric } => {
+                let vote = argmax(values);
+                let other = if symmetric {
+                    -1.0 / (k as f64 - 1.0) * w
+                } else {
+                    0.0
+                };
+                for (c, p) in pred.iter_mut().enumerate() {
+                    *p += if c == vote { w } else { other };
+                }
+            }
+            _ => {
+                // _samme_proba: clip at eps, log, centre, times K-1.
+                let logs: Vec<f64> = values.iter().map(|v| v.max(f64::EPSILON).ln()).collect();
+                let centre = (1.0 / k as f64) * numpy_sum(&logs);
+                for (p, l) in pred.iter_mut().zip(&logs) {
+                    *p += (k as f64 - 1.0) * (l - centre);
+                }
+            }
+        }
+    }
+    pred.iter_mut().for_each(|p| *p /= total);
+    match pred.as_slice() {
+        [a, b] => out.push(-a + b),
+        _ => out.extend_from_slice(&pred),
+    }
+}
+
+/// AdaBoost classifier probabilities from its decision values (`k` classes).
+pub(crate) fn adaboost_proba(decision: &[f64], k: usize) -> Vec<f64> {
+    let mut out: Vec<f64> = if k == 2 {
+        decision.iter().flat_map(|&d| [-d / 2.0, d / 2.0]).collect()
+    } else {
+        decision.iter().map(|d| d / (k as f64 - 1.0)).collect()
+    };
+    out.chunks_exact_mut(k.max(1)).for_each(softmax_in_place);
+    out
+}
+
+/// AdaBoost classifier labels from its decision values.
+pub(crate) fn adaboost_labels(decision: &[f64], k: usize) -> Vec<usize> {
+    if k == 2 {
+        decision.iter().map(|&d| usize::from(d > 0.0)).collect()
+    } else {
+        decision.chunks_exact(k.max(1)).map(argmax).collect()
+    }
+}
+
+/// AdaBoostRegressor for one row: the prediction of the estimator where the weight of the
+/// estimators sorted by prediction first reaches half the total.
+pub(crate) fn weighted_median_row(
+    predictions: &[f64],
+    weights: &[f64],
+    order: &mut Vec<usize>,
+) -> f64 {
+    order.clear();
+    order.extend(0..predictions.len());
+    order.sort_by(|&a, &b| {
+        let (pa, pb) = (predictions.get(a), predictions.get(b));
+        pa.partial_cmp(&pb).unwrap_or(std::cmp::Ordering::Equal)
+    });
+    let mut cdf = Vec::with_capacity(order.len());
+    let mut running = 0.0;
+    for &t in order.iter() {
+        running += weights.get(t).copied().unwrap_or(0.0);
+        cdf.push(running);
+    }
+    let half = 0.5 * running;
+    let at = cdf.iter().position(|&c| c >= half).unwrap_or(0);
+    let tree = order.get(at).copied().unwrap_or(0);
+    predictions.get(tree).copied().unwrap_or(f64::NAN)
 }

@@ -9,6 +9,7 @@ use crate::core::composite::{
 };
 use crate::core::model::ClassLabels;
 use crate::core::transform::Ufunc;
+use crate::core::tree_models::AdaBoostRule;
 use crate::core::{Estimator, Model};
 use crate::error::{Error, Result};
 use crate::formats::pickle::globals::{Class, Global};
@@ -511,6 +512,47 @@ pub(super) fn per_output_model(
         members: (0..members.len()).collect(),
         combine: Combine::MultiOutput { shared_trees },
         classes: None,
+        n_features,
+    };
+    let meta = root_metadata(attrs, class, n_features, ctx)?;
+    Model::with_members(meta, Vec::new(), Estimator::Composite(composite), members)
+}
+
+/// AdaBoostClassifier/Regressor over non-tree estimators: each estimator a member, combined by
+/// the tree ensemble's SAMME / SAMME.R / weighted-median rules.
+pub fn adaboost(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<Model> {
+    let is_classifier = class == Class::AdaBoostClassifier;
+    let classes = if is_classifier {
+        Some(attrs.classes(ctx.limits.max_classes)?)
+    } else {
+        None
+    };
+    let rule = super::trees::adaboost_rule(attrs, is_classifier)?;
+    let mut members = Vec::new();
+    for (i, value) in values(attrs, "estimators_")?.into_iter().enumerate() {
+        let m = member(attrs, value, &format!("estimators_[{i}]"), ctx)?;
+        if m.estimator.classes() != classes.as_ref() {
+            return Err(Error::invalid_model(format!(
+                "{}: estimators_[{i}] has other classes than the ensemble",
+                class.name()
+            )));
+        }
+        if rule == AdaBoostRule::SammeR && !m.estimator.has_proba(&[]) {
+            return Err(Error::invalid_model(format!(
+                "{}(algorithm='SAMME.R'): estimators_[{i}] has no predict_proba",
+                class.name()
+            )));
+        }
+        members.push(m);
+    }
+    let n_features = members.first().map_or(0, Member::n_features);
+    let composite = Composite {
+        members: (0..members.len()).collect(),
+        combine: Combine::AdaBoost {
+            rule,
+            weights: attrs.f64_array("estimator_weights_")?.values,
+        },
+        classes,
         n_features,
     };
     let meta = root_metadata(attrs, class, n_features, ctx)?;

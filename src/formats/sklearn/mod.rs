@@ -75,6 +75,11 @@ fn lower_root(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<Model>
     {
         return composite::bagging(attrs, class, ctx);
     }
+    if matches!(class, Class::AdaBoostClassifier | Class::AdaBoostRegressor)
+        && !composite::bagging_over_trees(attrs)
+    {
+        return composite::adaboost(attrs, class, ctx);
+    }
     if matches!(
         class,
         Class::VotingClassifier

@@ -500,18 +500,23 @@ pub fn bagging(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<Avera
 
 /// `AdaBoostClassifier` (SAMME, and SAMME.R up to 1.5) / `AdaBoostRegressor` over decision or
 /// extra trees.
+/// How an AdaBoost ensemble combines its estimators.
+pub(super) fn adaboost_rule(attrs: &Attrs, is_classifier: bool) -> Result<AdaBoostRule> {
+    Ok(match (is_classifier, attrs.opt_str("algorithm")?) {
+        (false, _) => AdaBoostRule::WeightedMedian,
+        (true, Some("SAMME.R")) => AdaBoostRule::SammeR,
+        // scikit-learn 1.3 made each estimator's SAMME vote symmetric (sum zero).
+        (true, _) => AdaBoostRule::Samme {
+            symmetric: attrs.at_least(1, 3),
+        },
+    })
+}
+
 pub fn adaboost(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<AdaBoost> {
     let is_classifier = class == Class::AdaBoostClassifier;
     let (nf, classes) = features_and_classes(attrs, is_classifier, ctx)?;
     let width = classes.as_ref().map_or(1, ClassLabels::len);
-    let rule = match (is_classifier, attrs.opt_str("algorithm")?) {
-        (false, _) => AdaBoostRule::WeightedMedian,
-        (true, Some("SAMME.R")) => AdaBoostRule::SammeR,
-        // scikit-learn 1.3 made each tree's SAMME vote symmetric (sum zero).
-        (true, _) => AdaBoostRule::Samme {
-            symmetric: attrs.at_least(1, 3),
-        },
-    };
+    let rule = adaboost_rule(attrs, is_classifier)?;
     let weights = attrs.f64_array("estimator_weights_")?.values;
     let estimators = attrs.items("estimators_")?;
     let n_outputs = estimators
