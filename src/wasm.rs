@@ -373,6 +373,14 @@ enum JsInput {
 impl Model {
     fn input(&self, x: &JsValue, n_cols: Option<u32>) -> Result<JsInput, JsValue> {
         let n_features = self.inner.n_features();
+        let any_width = self.inner.any_width();
+        let is_typed = x.is_instance_of::<Float64Array>() || x.is_instance_of::<Float32Array>();
+        if any_width && n_cols.is_none() && is_typed {
+            return Err(bad_input(
+                "this model takes any number of columns (a dummy fitted before scikit-learn 1.5 \
+                 records none): pass nCols with a typed array",
+            ));
+        }
         let typed_cols = n_cols.map_or(n_features, |c| c as usize);
         if let Some(array) = x.dyn_ref::<Float64Array>() {
             return Ok(JsInput::Typed {
@@ -387,14 +395,14 @@ impl Model {
             });
         }
         if !Array::is_array(x) {
-            if x.is_object() {
+            if x.is_object() && !any_width {
                 return Ok(JsInput::Rows(self.columns_to_rows(x)?));
             }
             return Err(bad_input(
                 "input must be a Float64Array or Float32Array (with a column count), an array of row arrays, an array of row objects keyed by feature name, or an object of columns ({name: array})",
             ));
         }
-        if let Some(cols) = n_cols {
+        if let Some(cols) = n_cols.filter(|_| !any_width) {
             if cols as usize != n_features {
                 return Err(js_error(Error::shape(format!(
                     "nCols is {cols} but the model takes {n_features} features"
@@ -462,9 +470,29 @@ impl Model {
     }
 
     /// One JS row (array of cells, or object keyed by feature name) as cells.
-    fn parse_row(&self, row: &JsValue, row_index: usize) -> Result<Vec<Cell>, JsValue> {
+    /// The column count of JS rows: the model's, or for a model of any width the first row's.
+    fn rows_width(&self, rows: &Array) -> Result<usize, JsValue> {
+        if !self.inner.any_width() {
+            return Ok(self.inner.n_features());
+        }
+        let first = rows.get(0);
+        if rows.length() > 0 && !Array::is_array(&first) {
+            return Err(bad_input(
+                "this model has no feature names (a dummy fitted before scikit-learn 1.5): pass \
+                 rows as arrays",
+            ));
+        }
+        Ok(first.dyn_ref::<Array>().map_or(0, |a| a.length() as usize))
+    }
+
+    fn parse_row(
+        &self,
+        row: &JsValue,
+        row_index: usize,
+        width: usize,
+    ) -> Result<Vec<Cell>, JsValue> {
         let names = &self.inner.metadata.feature_names;
-        let n_features = names.len();
+        let n_features = width;
         if Array::is_array(row) {
             let cells: &Array = row.unchecked_ref();
             if cells.length() as usize != n_features {
@@ -475,8 +503,11 @@ impl Model {
             }
             return cells
                 .iter()
-                .zip(names)
-                .map(|(cell, name)| cell_value(&cell, row_index, name))
+                .enumerate()
+                .map(|(i, cell)| {
+                    let name = names.get(i).cloned().unwrap_or_else(|| format!("x{i}"));
+                    cell_value(&cell, row_index, &name)
+                })
                 .collect();
         }
         if n_features == 1 && !row.is_object() {
@@ -588,11 +619,11 @@ impl Model {
                 })
             }
             JsInput::Rows(rows) => {
-                let n_features = self.inner.n_features();
+                let n_features = self.rows_width(&rows)?;
                 let mut cells =
                     Vec::with_capacity((rows.length() as usize).saturating_mul(n_features));
                 for (i, row) in rows.iter().enumerate() {
-                    cells.extend(self.parse_row(&row, i)?);
+                    cells.extend(self.parse_row(&row, i, n_features)?);
                 }
                 let table = Table::new(cells, n_features).map_err(js_error)?;
                 f(Input::Table(&table)).map_err(js_error)
@@ -724,16 +755,18 @@ impl Model {
     ) -> Result<RowResults, JsValue> {
         guarded(|| {
             let x: JsValue = x.into();
-            let n_features = self.inner.n_features();
+            let width: usize;
             // Every row: its values, or the error that stops it.
             let mut parsed: Vec<Result<Vec<Cell>, JsValue>> = Vec::new();
             match self.input(&x, n_cols)? {
                 JsInput::Rows(rows) => {
+                    width = self.rows_width(&rows)?;
                     for (i, row) in rows.iter().enumerate() {
-                        parsed.push(self.parse_row(&row, i));
+                        parsed.push(self.parse_row(&row, i, width));
                     }
                 }
-                JsInput::Typed { .. } | JsInput::TypedF32 { .. } => {
+                JsInput::Typed { n_cols: typed, .. } | JsInput::TypedF32 { n_cols: typed, .. } => {
+                    width = typed;
                     self.for_each_chunk(&x, n_cols, |input| {
                         if let Input::Rows(rows) = input {
                             parsed.extend(
@@ -758,7 +791,7 @@ impl Model {
                     }
                 }
             }
-            let rows = Table::new(good, n_features).map_err(js_error)?;
+            let rows = Table::new(good, width).map_err(js_error)?;
             let labels: Vec<JsValue> = match self.inner.predict(&rows).map_err(js_error)? {
                 Predictions::Values { data, n_cols } => data
                     .chunks_exact(n_cols.max(1))

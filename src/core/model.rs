@@ -342,7 +342,9 @@ impl Model {
                 .preprocess
                 .get(i + 1)
                 .map_or(self.estimator_n_features(), Stage::n_features);
-            if step.n_outputs() != next {
+            let open_end = i + 1 == self.preprocess.len()
+                && matches!(&self.estimator, Estimator::Dummy(d) if d.any_width);
+            if step.n_outputs() != next && !open_end {
                 return Err(Error::invalid_model(format!(
                     "pipeline step {i} ({}) outputs {} columns but the next step takes {next}",
                     step.name(),
@@ -517,11 +519,19 @@ impl Model {
 
     /// Check the column count, run the preprocessing, then reject NaN/infinity where the final
     /// estimator cannot take them. Returns the rows the estimator sees.
-    fn checked<'a>(&self, x: Input<'a>) -> Result<Cow<'a, [f64]>> {
+    fn checked<'a>(&self, x: Input<'a>) -> Result<(Cow<'a, [f64]>, usize)> {
         let (n_cols, first_row) = match x {
             Input::Rows(r) => (r.n_cols(), r.first_row()),
             Input::Table(t) => (t.n_cols(), t.first_row()),
         };
+        if self.any_width() {
+            // A dummy that never recorded its input width reads no values at all.
+            let rows = match x {
+                Input::Rows(r) => r.n_rows(),
+                Input::Table(t) => t.n_rows(),
+            };
+            return Ok((Cow::Owned(vec![0.0; rows]), 1));
+        }
         if n_cols != self.n_features() {
             return Err(Error::shape(format!(
                 "input has {n_cols} columns but the model was fitted on {} features",
@@ -550,13 +560,24 @@ impl Model {
                 )
             }
         };
-        let rows = Rows::new(&data, self.estimator_n_features())?.numbered_from(first_row);
+        // A pipeline ending in a dummy of unknown width: whatever its steps output.
+        let width = match &self.estimator {
+            Estimator::Dummy(d) if d.any_width => out_names.len(),
+            _ => self.estimator_n_features(),
+        };
+        let rows = Rows::new(&data, width)?.numbered_from(first_row);
         rows.expect(
             self.estimator.input_rule(),
             &out_names,
             self.short_class_name(),
         )?;
-        Ok(data)
+        Ok((data, width))
+    }
+
+    /// A model that takes any number of columns: a DummyClassifier/Regressor fitted before
+    /// scikit-learn 1.5, which records no input width (it never reads the values).
+    pub fn any_width(&self) -> bool {
+        matches!(&self.estimator, Estimator::Dummy(d) if d.any_width) && self.preprocess.is_empty()
     }
 
     /// `predict`: regression values, or the index of the predicted class per row.
@@ -572,8 +593,8 @@ impl Model {
             return Err(self.unsupported("predict"));
         }
         let first_row = x.first_row();
-        let data = self.checked(x)?;
-        let x = &Rows::new(&data, self.estimator_n_features())?.numbered_from(first_row);
+        let (data, width) = self.checked(x)?;
+        let x = &Rows::new(&data, width)?.numbered_from(first_row);
         self.estimator.predict_rows(x, &self.members)
     }
 
@@ -585,12 +606,11 @@ impl Model {
     fn score_samples_input(&self, x: Input) -> Result<Vec<f64>> {
         match &self.estimator {
             Estimator::IsolationForest(m) => {
-                let data = self.checked(x)?;
-                Ok(m.score_samples(&Rows::new(&data, self.estimator_n_features())?))
+                let (data, width) = self.checked(x)?;
+                Ok(m.score_samples(&Rows::new(&data, width)?))
             }
             Estimator::Svm(m) if matches!(m.task, SvmTask::OneClass { .. }) => {
-                let data = self.checked(x)?;
-                Ok(m.score_samples(&data))
+                Ok(m.score_samples(&self.checked(x)?.0))
             }
             _ => Err(self.unsupported("scoreSamples")),
         }
@@ -606,8 +626,8 @@ impl Model {
             return Err(self.unsupported("predictProba"));
         }
         let first_row = x.first_row();
-        let data = self.checked(x)?;
-        let x = &Rows::new(&data, self.estimator_n_features())?.numbered_from(first_row);
+        let (data, width) = self.checked(x)?;
+        let x = &Rows::new(&data, width)?.numbered_from(first_row);
         self.estimator.proba_rows(x, &self.members)
     }
 
@@ -622,8 +642,8 @@ impl Model {
             return Err(self.unsupported("decisionFunction"));
         }
         let first_row = x.first_row();
-        let data = self.checked(x)?;
-        let x = &Rows::new(&data, self.estimator_n_features())?.numbered_from(first_row);
+        let (data, width) = self.checked(x)?;
+        let x = &Rows::new(&data, width)?.numbered_from(first_row);
         self.estimator.decision_rows(x, &self.members)
     }
 
@@ -636,10 +656,10 @@ impl Model {
     fn transform_input(&self, x: Input) -> Result<(Vec<f64>, usize)> {
         match &self.estimator {
             Estimator::Transformer { n_features } => {
-                Ok((self.checked(x)?.into_owned(), *n_features))
+                Ok((self.checked(x)?.0.into_owned(), *n_features))
             }
             Estimator::Centroids(m) if m.classes.is_none() => {
-                Ok((m.distances(&self.checked(x)?), m.n_centers))
+                Ok((m.distances(&self.checked(x)?.0), m.n_centers))
             }
             Estimator::Labels(l) => {
                 let cells: Vec<Cell> = match x {
@@ -688,8 +708,8 @@ impl Model {
             Estimator::BoostedTrees(m) => &m.trees,
             _ => return Err(self.unsupported("apply")),
         };
-        let data = self.checked(x)?;
-        let rows = Rows::new(&data, self.estimator_n_features())?;
+        let (data, width) = self.checked(x)?;
+        let rows = Rows::new(&data, width)?;
         Ok((
             trees.leaf_indices(&super::tree_models::rows_f32(&rows)),
             trees.n_trees(),

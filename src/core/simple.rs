@@ -18,6 +18,9 @@ pub struct Dummy {
     pub values: Vec<f64>,
     /// Classifier: index of the class `predict` returns.
     pub predicted: usize,
+    /// Fitted before scikit-learn 1.5, which recorded no input width: any column count is
+    /// accepted (`n_features` is 0).
+    pub any_width: bool,
 }
 
 impl Dummy {

@@ -367,6 +367,22 @@ fn all_input_forms_give_identical_outputs() {
             }
         };
         let reference = method(flat.clone().into(), Some(n_cols));
+        if case.expected["n_features"].as_u64() == Some(0) {
+            // A dummy of unknown width (fitted before 1.5): a typed array needs nCols, row
+            // arrays of any width work, and there are no names for objects or columns.
+            let err = model
+                .predict(JsValue::from(flat.clone()).unchecked_into(), None)
+                .err()
+                .unwrap();
+            assert_eq!(code_of(&err), "BAD_INPUT", "{}", case.id);
+            assert_eq!(
+                bits(&method(rows_input(&case).into(), None)),
+                bits(&reference),
+                "{}: row arrays",
+                case.id
+            );
+            continue;
+        }
         // The column count defaults to the model's feature count.
         assert_eq!(
             bits(&method(flat.clone().into(), None)),

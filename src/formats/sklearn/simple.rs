@@ -52,18 +52,14 @@ fn matrix(attrs: &Attrs, name: &str, ctx: &ImportContext) -> Result<(Vec<f64>, u
     }
 }
 
-/// `n_features_in_`, which the dummies record (they never read `X`'s values).
-fn declared_features(attrs: &Attrs) -> Result<usize> {
+/// `n_features_in_`, which the dummies record from 1.5 (they never read `X`'s values); before,
+/// nothing — `None`: any width.
+fn declared_features(attrs: &Attrs) -> Result<Option<usize>> {
     match attrs.get("n_features_in_") {
-        Some(Value::Int(n)) => usize::try_from(*n).map_err(|_| {
+        Some(Value::Int(n)) => usize::try_from(*n).map(Some).map_err(|_| {
             Error::invalid_model(format!("{}.n_features_in_ is {n}", attrs.class_name()))
         }),
-        // Before 1.5 the dummies never looked at X, not even its width.
-        _ => Err(Error::unsupported_version(format!(
-            "{} fitted before scikit-learn 1.5 records no n_features_in_, so its input width \
-             is unknown; re-fit it with scikit-learn 1.5 or later",
-            attrs.class_name()
-        ))),
+        _ => Ok(None),
     }
 }
 
@@ -102,11 +98,13 @@ fn dummy_classifier(attrs: &Attrs, ctx: &ImportContext) -> Result<Dummy> {
             )))
         }
     };
+    let width = declared_features(attrs)?;
     let model = Dummy {
-        n_features: declared_features(attrs)?,
+        n_features: width.unwrap_or(0),
         classes: Some(classes),
         values,
         predicted,
+        any_width: width.is_none(),
     };
     model.validate()?;
     Ok(model)
@@ -141,11 +139,13 @@ fn constant_index(attrs: &Attrs, classes: &ClassLabels) -> Result<usize> {
 
 fn dummy_regressor(attrs: &Attrs) -> Result<Dummy> {
     let constant = attrs.f64_array("constant_")?.values;
+    let width = declared_features(attrs)?;
     let model = Dummy {
-        n_features: declared_features(attrs)?,
+        n_features: width.unwrap_or(0),
         classes: None,
         values: constant,
         predicted: 0,
+        any_width: width.is_none(),
     };
     model.validate()?;
     Ok(model)
