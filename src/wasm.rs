@@ -73,9 +73,12 @@ export interface ModelMetadata {
   outputKind: "regression" | "classification" | "outlier_detection" | "clustering" | "transform";
   /** Values per row: regression targets, classification outputs, or `transform` columns. */
   nOutputs: number;
-  /** Class labels in `predictProba` column order (one list per output for multi-output
-   *  classifiers); null for regressors. */
-  classes: ClassLabel[] | ClassLabel[][] | null;
+  /** Class labels in `predictProba` column order; null for regressors and multi-output
+   *  classifiers. */
+  classes: ClassLabel[] | null;
+  /** Multi-output classifiers: each output's class labels (`predict` gives `nRows × nOutputs`
+   *  labels, `predictProba` one block per output); null otherwise. */
+  outputClasses: ClassLabel[][] | null;
   /** When the model was first imported, ms since the Unix epoch. */
   createdUnixMs: number;
   wasmPredictVersion: string;
@@ -90,7 +93,7 @@ export interface WasmPredictError extends Error { code: ErrorCode; }
 
 /** One entry of `predictRows`: the row's prediction, or why it could not be predicted. */
 export type RowResult =
-  | { ok: true; prediction: number | string | boolean | Float64Array | ClassLabel[]; probabilities?: Float64Array | Float64Array[] }
+  | { ok: true; prediction: number | string | boolean | Float64Array | ClassLabel[]; probabilities?: Float64Array }
   | { ok: false; error: WasmPredictError };
 "#;
 
@@ -102,10 +105,8 @@ extern "C" {
     pub type LoadOptionsArg;
     #[wasm_bindgen(typescript_type = "ModelMetadata")]
     pub type MetadataObject;
-    #[wasm_bindgen(typescript_type = "Float64Array | ClassLabel[] | ClassLabel[][]")]
+    #[wasm_bindgen(typescript_type = "Float64Array | ClassLabel[]")]
     pub type PredictOutput;
-    #[wasm_bindgen(typescript_type = "Float64Array | Float64Array[]")]
-    pub type ProbaOutput;
     #[wasm_bindgen(typescript_type = "Uint8Array | ArrayBuffer")]
     pub type BytesArg;
     #[wasm_bindgen(typescript_type = "RowResult[]")]
@@ -336,18 +337,11 @@ struct MetadataView<'a> {
     n_features: usize,
     output_kind: &'static str,
     n_outputs: usize,
-    classes: Option<ClassesView<'a>>,
+    classes: Option<Vec<LabelView<'a>>>,
+    output_classes: Option<Vec<Vec<LabelView<'a>>>>,
     created_unix_ms: u64,
     wasm_predict_version: &'static str,
     bundle_format_version: u16,
-}
-
-/// `metadata.classes`: one list, or one per output of a multi-output classifier.
-#[derive(Serialize)]
-#[serde(untagged)]
-enum ClassesView<'a> {
-    Flat(Vec<LabelView<'a>>),
-    PerOutput(Vec<Vec<LabelView<'a>>>),
 }
 
 fn label_views(labels: &ClassLabels) -> Vec<LabelView<'_>> {
@@ -722,19 +716,22 @@ impl Model {
                 Ok(())
             })?;
             let out = if let Some(outputs) = self.inner.output_classes() {
-                // One array of labels per row, each label in its output's type.
+                // Row-major `nRows × nOutputs` labels, each in its output's type (like a
+                // multi-output regressor's values): a Float64Array when every output's labels
+                // are numbers.
                 let k = outputs.len().max(1);
-                indices
+                let labels = indices
                     .chunks_exact(k)
-                    .map(|row| -> JsValue {
-                        row.iter()
-                            .zip(&outputs)
-                            .map(|(i, classes)| label_js(classes, *i))
-                            .collect::<Array>()
-                            .into()
-                    })
-                    .collect::<Array>()
-                    .into()
+                    .flat_map(|row| row.iter().zip(&outputs).map(|(i, c)| label_js(c, *i)));
+                let numeric = outputs
+                    .iter()
+                    .all(|c| matches!(c, ClassLabels::Int(_) | ClassLabels::Float(_)));
+                if numeric {
+                    let values: Vec<f64> = labels.map(|l| l.as_f64().unwrap_or(f64::NAN)).collect();
+                    Float64Array::from(values.as_slice()).into()
+                } else {
+                    labels.collect::<Array>().into()
+                }
             } else if self.inner.classes().is_some() {
                 self.labels_to_js(&indices)?
             } else {
@@ -846,8 +843,15 @@ impl Model {
                     })
                     .collect();
                 match parts.as_slice() {
-                    [one] if outputs.is_none() => one.clone(),
-                    _ => parts.into_iter().collect::<Array>().into(),
+                    [one] => one.clone(),
+                    // Multi-output: the row's blocks one after the other, as predictProba.
+                    _ => {
+                        let joined: Vec<f64> = parts
+                            .iter()
+                            .flat_map(|p| p.unchecked_ref::<Float64Array>().to_vec())
+                            .collect();
+                        Float64Array::from(joined.as_slice()).into()
+                    }
                 }
             };
             let out = Array::new();
@@ -881,19 +885,19 @@ impl Model {
     }
 
     /// Class probabilities, `nRows × nClasses` row-major, columns in `metadata.classes` order;
-    /// for a multi-output classifier, one such matrix per output (scikit-learn's list).
+    /// for a multi-output classifier, scikit-learn's list as consecutive blocks: output `o`'s
+    /// `nRows × metadata.outputClasses[o].length` matrix, then the next output's.
     #[wasm_bindgen(js_name = predictProba)]
     pub fn predict_proba(
         &self,
         x: ModelInput,
         #[wasm_bindgen(js_name = nCols)] n_cols: Option<u32>,
-    ) -> Result<ProbaOutput, JsValue> {
+    ) -> Result<Float64Array, JsValue> {
         let Some(outputs) = self.inner.output_classes() else {
-            return Ok(self
-                .numbers_per_chunk(x, n_cols, &|rows| self.inner.predict_proba(rows))?
-                .unchecked_into());
+            return self.numbers_per_chunk(x, n_cols, &|rows| self.inner.predict_proba(rows));
         };
         guarded(|| {
+            // Chunks of a typed array each return their own blocks: regroup them per output.
             let widths: Vec<usize> = outputs.iter().map(|c| c.len()).collect();
             let mut per_output: Vec<Vec<f64>> = vec![Vec::new(); widths.len()];
             self.for_each_chunk(&x.into(), n_cols, |rows| {
@@ -910,11 +914,7 @@ impl Model {
                 }
                 Ok(())
             })?;
-            Ok(per_output
-                .iter()
-                .map(|p| JsValue::from(Float64Array::from(p.as_slice())))
-                .collect::<Array>()
-                .unchecked_into())
+            Ok(Float64Array::from(per_output.concat().as_slice()))
         })
     }
 
@@ -1025,15 +1025,11 @@ impl Model {
                 n_features: self.inner.n_features(),
                 output_kind: self.inner.output_kind().as_str(),
                 n_outputs: self.inner.n_outputs(),
-                classes: match self.inner.output_classes() {
-                    Some(outputs) => Some(ClassesView::PerOutput(
-                        outputs.into_iter().map(label_views).collect(),
-                    )),
-                    None => self
-                        .inner
-                        .classes()
-                        .map(|c| ClassesView::Flat(label_views(c))),
-                },
+                classes: self.inner.classes().map(label_views),
+                output_classes: self
+                    .inner
+                    .output_classes()
+                    .map(|outputs| outputs.into_iter().map(label_views).collect()),
                 created_unix_ms: m.created_unix_ms,
                 wasm_predict_version: crate::VERSION,
                 bundle_format_version: crate::formats::bundle::FORMAT_VERSION,

@@ -94,8 +94,13 @@ const p: Float64Array = model.predictProba(new Float64Array(4), 4);
 const labels: Float64Array | ClassLabel[] = model.predict([{ a: 1 }]);
 const scores: Float64Array = model.decisionFunction([[1, 2, 3, 4]]);
 const bundle: Uint8Array = model.toBundle();
+const columns: Float64Array | ClassLabel[] = model.predict({ a: [1, 2], b: ["x", null] });
+const transformed: Float64Array = model.transform([[1, 2]]);
+const decoded: Float64Array | ClassLabel[] = model.inverseTransform([0, 2]);
+const outputClasses: ClassLabel[][] | null = meta.outputClasses;
+const kind: "regression" | "classification" | "outlier_detection" | "clustering" | "transform" = meta.outputKind;
 const perRow: RowResult[] = model.predictRows([[1, 2], { a: 1 }]);
-for (const r of perRow) { if (r.ok) { const p: number | string | boolean | Float64Array = r.prediction; void p; } else { const c: string = r.error.code; void c; } }
+for (const r of perRow) { if (r.ok) { const p: number | string | boolean | Float64Array | ClassLabel[] = r.prediction; void p; } else { const c: string = r.error.code; void c; } }
 const limited: Model = load(new Uint8Array(0), { limits: { maxTrees: 10, maxNodes: 1000 } });
 // @ts-expect-error limits are typed
 load(new Uint8Array(0), { limits: { maxTreez: 10 } });
@@ -108,7 +113,7 @@ meta.nonexistent;
 // @ts-expect-error load options are typed
 load(new Uint8Array(0), { nmae: "typo" });
 model.free();
-export { names, classes, p, labels, scores, bundle, v, handle, limited };
+export { names, classes, p, labels, scores, bundle, v, handle, limited, columns, transformed, decoded, outputClasses, kind };
 `);
   writeFileSync(join(project, "consumer.cts"), `
 import wp = require("wasm-predict");

@@ -145,18 +145,10 @@ fn labels_json(value: &JsValue) -> Vec<serde_json::Value> {
         .collect()
 }
 
-/// `predictProba`'s output as one vector: a Float64Array, or a multi-output classifier's
-/// matrices one after the other.
-fn proba_vec(p: wasm_predict::wasm::ProbaOutput) -> Vec<f64> {
-    let value: JsValue = p.into();
-    match value.dyn_ref::<Float64Array>() {
-        Some(a) => a.to_vec(),
-        None => value
-            .unchecked_ref::<Array>()
-            .iter()
-            .flat_map(|a| a.unchecked_into::<Float64Array>().to_vec())
-            .collect(),
-    }
+/// `predictProba`'s output as a vector (a multi-output classifier's blocks one after the
+/// other, as scikit-learn's list flattened).
+fn proba_vec(p: Float64Array) -> Vec<f64> {
+    p.to_vec()
 }
 
 fn as_vec(value: &JsValue) -> Vec<f64> {
@@ -792,9 +784,9 @@ fn column_input_with_mixed_types() {
     expect_error(&scalar, "BAD_INPUT", "must be an array");
 }
 
-/// A multi-output classifier in JS: labels as one array per row, probabilities as one
-/// matrix per output (scikit-learn's list), classes per output in the metadata and per row in
-/// `predictRows`.
+/// A multi-output classifier in JS: labels `nRows × nOutputs` row-major (each output's own
+/// type), probabilities one block per output (scikit-learn's list, flattened), the classes
+/// per output in `metadata.outputClasses`, and per row in `predictRows`.
 #[wasm_bindgen_test]
 fn multi_output_classifier_shapes() {
     let case = cases()
@@ -803,7 +795,10 @@ fn multi_output_classifier_shapes() {
         .unwrap();
     let model = load_ok(case.pickles[0].1);
     let metadata: JsValue = model.metadata().unwrap().into();
-    let classes: Array = Reflect::get(&metadata, &"classes".into())
+    assert!(Reflect::get(&metadata, &"classes".into())
+        .unwrap()
+        .is_null());
+    let classes: Array = Reflect::get(&metadata, &"outputClasses".into())
         .unwrap()
         .unchecked_into();
     assert_eq!(classes.length(), 2);
@@ -815,36 +810,37 @@ fn multi_output_classifier_shapes() {
         Some(2.0)
     );
     let rows = rows_input(&case);
+    let n = rows.length() as usize;
     let predicted: Array = model
         .predict(JsValue::from(rows.clone()).unchecked_into(), None)
         .unwrap()
         .unchecked_into();
-    let first: Array = predicted.get(0).unchecked_into();
+    assert_eq!(predicted.length() as usize, n * 2);
     let want = case.expected["predict"][0].as_array().unwrap();
-    assert_eq!(first.get(0).as_string().unwrap(), want[0].as_str().unwrap());
-    assert_eq!(first.get(1).as_string().unwrap(), want[1].as_str().unwrap());
-    let proba: Array = JsValue::from(
-        model
-            .predict_proba(JsValue::from(rows.clone()).unchecked_into(), None)
-            .unwrap(),
-    )
-    .unchecked_into();
-    assert_eq!(proba.length(), 2);
-    let n = rows.length() as usize;
     assert_eq!(
-        proba.get(0).unchecked_into::<Float64Array>().length() as usize,
-        n * 3
+        predicted.get(0).as_string().unwrap(),
+        want[0].as_str().unwrap()
     );
+    assert_eq!(
+        predicted.get(1).as_string().unwrap(),
+        want[1].as_str().unwrap()
+    );
+    let proba = model
+        .predict_proba(JsValue::from(rows.clone()).unchecked_into(), None)
+        .unwrap();
+    assert_eq!(proba.length() as usize, n * (3 + 2));
     let results: Array = model
         .predict_rows(JsValue::from(rows).unchecked_into(), None)
         .unwrap()
         .unchecked_into();
     let entry = results.get(0);
-    let p: Array = Reflect::get(&entry, &"probabilities".into())
+    let p: Float64Array = Reflect::get(&entry, &"probabilities".into())
         .unwrap()
         .unchecked_into();
-    assert_eq!(p.length(), 2);
-    assert_eq!(p.get(1).unchecked_into::<Float64Array>().length(), 2);
+    assert_eq!(p.length(), 5);
+    let all = proba.to_vec();
+    assert_eq!(p.to_vec()[..3], all[..3]);
+    assert_eq!(p.to_vec()[3..], all[n * 3..n * 3 + 2]);
     let label: Array = Reflect::get(&entry, &"prediction".into())
         .unwrap()
         .unchecked_into();
