@@ -269,6 +269,29 @@ impl Class {
         )
     }
 
+    /// A single decision or extra tree.
+    pub fn is_single_tree(self) -> bool {
+        matches!(
+            self,
+            Class::DecisionTreeClassifier
+                | Class::DecisionTreeRegressor
+                | Class::ExtraTreeClassifier
+                | Class::ExtraTreeRegressor
+        )
+    }
+
+    /// A single tree or a random/extra-trees forest: what the averaged-trees engine runs.
+    pub fn is_tree_or_forest(self) -> bool {
+        self.is_single_tree()
+            || matches!(
+                self,
+                Class::RandomForestClassifier
+                    | Class::RandomForestRegressor
+                    | Class::ExtraTreesClassifier
+                    | Class::ExtraTreesRegressor
+            )
+    }
+
     /// Estimator classes that can be the root of a model file.
     pub fn is_estimator(self) -> bool {
         !matches!(

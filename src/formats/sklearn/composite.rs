@@ -323,7 +323,7 @@ pub fn lower(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<Model> 
 }
 
 /// Whether a Bagging ensemble's estimators are decision or extra trees (the tree engine
-/// handles those); anything else goes through members.
+/// handles those, for Bagging and AdaBoost); anything else goes through members.
 pub fn bagging_over_trees(attrs: &Attrs) -> bool {
     let Ok(items) = attrs.items("estimators_") else {
         return true;
@@ -331,14 +331,9 @@ pub fn bagging_over_trees(attrs: &Attrs) -> bool {
     matches!(
         items.first().map(|&i| attrs.arena().get(i)),
         Some(Value::Object {
-            class: Global::Class(
-                Class::DecisionTreeClassifier
-                    | Class::DecisionTreeRegressor
-                    | Class::ExtraTreeClassifier
-                    | Class::ExtraTreeRegressor
-            ),
+            class: Global::Class(c),
             ..
-        })
+        }) if c.is_single_tree()
     )
 }
 

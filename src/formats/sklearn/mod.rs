@@ -203,16 +203,7 @@ fn lower_estimator(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<E
             Estimator::LinearClassifier(linear::logistic_regression(attrs, ctx)?)
         }
         Class::Linear(kind) => linear::linear_model(attrs, kind, ctx)?,
-        Class::DecisionTreeClassifier
-        | Class::DecisionTreeRegressor
-        | Class::ExtraTreeClassifier
-        | Class::ExtraTreeRegressor
-        | Class::RandomForestClassifier
-        | Class::RandomForestRegressor
-        | Class::ExtraTreesClassifier
-        | Class::ExtraTreesRegressor => {
-            Estimator::AveragedTrees(trees::averaged(attrs, class, ctx)?)
-        }
+        c if c.is_tree_or_forest() => Estimator::AveragedTrees(trees::averaged(attrs, class, ctx)?),
         Class::GradientBoostingClassifier | Class::GradientBoostingRegressor => {
             Estimator::BoostedTrees(trees::boosted(attrs, class, ctx)?)
         }

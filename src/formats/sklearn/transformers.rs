@@ -407,14 +407,7 @@ fn importances(est: &Attrs, class: Class, owner: &Attrs) -> Result<Vec<f64>> {
         });
     }
     match class {
-        Class::DecisionTreeClassifier
-        | Class::DecisionTreeRegressor
-        | Class::ExtraTreeClassifier
-        | Class::ExtraTreeRegressor
-        | Class::RandomForestClassifier
-        | Class::RandomForestRegressor
-        | Class::ExtraTreesClassifier
-        | Class::ExtraTreesRegressor => super::trees::feature_importances(est, class),
+        c if c.is_tree_or_forest() => super::trees::feature_importances(est, class),
         other => Err(Error::unsupported_class(format!(
             "SelectFromModel over a {} is not supported (linear models with coef_, decision \
              trees and forests are)",

@@ -287,13 +287,7 @@ fn averaged_output(
     let width = classes.as_ref().map_or(n_outputs, ClassLabels::len);
     let normalise = is_classifier && !attrs.at_least(1, 4);
     let mut builder = EnsembleBuilder::new(nf, width, width);
-    let single = matches!(
-        class,
-        Class::DecisionTreeClassifier
-            | Class::DecisionTreeRegressor
-            | Class::ExtraTreeClassifier
-            | Class::ExtraTreeRegressor
-    );
+    let single = class.is_single_tree();
     let mut count = 0usize;
     let takes_nan = accepts_nan(attrs, !single, true)?;
     let mut every_tree_has_directions = true;
@@ -936,13 +930,7 @@ pub fn feature_importances(attrs: &Attrs, class: Class) -> Result<Vec<f64>> {
         }
         Ok(Some(imp))
     };
-    let single = matches!(
-        class,
-        Class::DecisionTreeClassifier
-            | Class::DecisionTreeRegressor
-            | Class::ExtraTreeClassifier
-            | Class::ExtraTreeRegressor
-    );
+    let single = class.is_single_tree();
     if single {
         return Ok(one(attrs)?.unwrap_or_else(|| vec![0.0; n_features]));
     }
