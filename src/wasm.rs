@@ -632,32 +632,35 @@ impl Model {
                 "classifier without class labels",
             ))
         })?;
-        Ok(match classes {
-            ClassLabels::Int(labels) => {
-                let values: Vec<f64> = indices
-                    .iter()
-                    .map(|i| labels.get(*i).map_or(f64::NAN, |l| *l as f64))
-                    .collect();
-                Float64Array::from(values.as_slice()).into()
-            }
-            ClassLabels::Float(labels) => {
-                let values: Vec<f64> = indices
-                    .iter()
-                    .map(|i| labels.get(*i).copied().unwrap_or(f64::NAN))
-                    .collect();
-                Float64Array::from(values.as_slice()).into()
-            }
-            ClassLabels::Str(labels) => indices
-                .iter()
-                .map(|i| JsValue::from_str(labels.get(*i).map_or("", String::as_str)))
-                .collect::<Array>()
-                .into(),
-            ClassLabels::Bool(labels) => indices
-                .iter()
-                .map(|i| JsValue::from_bool(labels.get(*i).copied().unwrap_or(false)))
-                .collect::<Array>()
-                .into(),
-        })
+        Ok(labels_js(
+            indices.iter().map(|i| (classes, *i)),
+            is_numeric(classes),
+        ))
+    }
+}
+
+/// Whether a classifier's labels are numbers (they then travel as a Float64Array).
+fn is_numeric(classes: &ClassLabels) -> bool {
+    matches!(classes, ClassLabels::Int(_) | ClassLabels::Float(_))
+}
+
+/// Labels (each an index into its classes) as JS: a Float64Array when they are all numbers,
+/// else an array of strings/booleans/numbers in their own types.
+fn labels_js<'c>(labels: impl Iterator<Item = (&'c ClassLabels, usize)>, numeric: bool) -> JsValue {
+    if numeric {
+        let values: Vec<f64> = labels
+            .map(|(classes, i)| match classes {
+                ClassLabels::Int(v) => v.get(i).map_or(f64::NAN, |l| *l as f64),
+                ClassLabels::Float(v) => v.get(i).copied().unwrap_or(f64::NAN),
+                _ => f64::NAN,
+            })
+            .collect();
+        Float64Array::from(values.as_slice()).into()
+    } else {
+        labels
+            .map(|(classes, i)| label_js(classes, i))
+            .collect::<Array>()
+            .into()
     }
 }
 
@@ -722,16 +725,8 @@ impl Model {
                 let k = outputs.len().max(1);
                 let labels = indices
                     .chunks_exact(k)
-                    .flat_map(|row| row.iter().zip(&outputs).map(|(i, c)| label_js(c, *i)));
-                let numeric = outputs
-                    .iter()
-                    .all(|c| matches!(c, ClassLabels::Int(_) | ClassLabels::Float(_)));
-                if numeric {
-                    let values: Vec<f64> = labels.map(|l| l.as_f64().unwrap_or(f64::NAN)).collect();
-                    Float64Array::from(values.as_slice()).into()
-                } else {
-                    labels.collect::<Array>().into()
-                }
+                    .flat_map(|row| outputs.iter().copied().zip(row.iter().copied()));
+                labels_js(labels, outputs.iter().all(|c| is_numeric(c)))
             } else if self.inner.classes().is_some() {
                 self.labels_to_js(&indices)?
             } else {

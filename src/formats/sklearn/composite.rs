@@ -485,14 +485,21 @@ fn calibrator(fold: &Attrs, value: &Value) -> Result<Calibrator> {
     }
 }
 
-/// A model with one member per output (multi-output trees, forests and neighbours).
+/// A model with one member per output (multi-output trees, forests and neighbours):
+/// `lower_output(o, classes_[o])` builds output `o`'s classifier.
 pub(super) fn per_output_model(
     attrs: &Attrs,
     class: Class,
-    estimators: Vec<Estimator>,
     shared_trees: bool,
     ctx: &ImportContext,
+    lower_output: impl Fn(usize, ClassLabels) -> Result<Estimator>,
 ) -> Result<Model> {
+    let estimators = attrs
+        .classes_per_output(ctx.limits.max_classes)?
+        .into_iter()
+        .enumerate()
+        .map(|(o, classes)| lower_output(o, classes).map_err(|e| e.context(format!("output {o}"))))
+        .collect::<Result<Vec<_>>>()?;
     let n_features = estimators.first().map_or(0, Estimator::n_features);
     let members: Vec<Member> = estimators
         .into_iter()

@@ -111,12 +111,14 @@ fn lower_root(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<Model>
         return xgboost::lower(attrs, class, ctx);
     }
     if trees::is_multi_output_classifier(attrs, class) {
-        let outputs = trees::multi_output_classifier(attrs, class, ctx)?;
-        return composite::per_output_model(attrs, class, outputs, true, ctx);
+        return composite::per_output_model(attrs, class, true, ctx, |o, classes| {
+            trees::output_classifier(attrs, class, ctx, o, classes)
+        });
     }
     if neighbors::is_multi_output_classifier(attrs, class) {
-        let outputs = neighbors::multi_output_classifier(attrs, class, ctx)?;
-        return composite::per_output_model(attrs, class, outputs, false, ctx);
+        return composite::per_output_model(attrs, class, false, ctx, |o, classes| {
+            neighbors::output_classifier(attrs, class, ctx, o, classes)
+        });
     }
     let estimator = lower_estimator(attrs, class, ctx)?;
     let metadata = root_metadata(attrs, class, estimator.n_features(), ctx)?;

@@ -25,29 +25,22 @@ pub fn is_multi_output_classifier(attrs: &Attrs, class: Class) -> bool {
     is_classifier(class) && matches!(attrs.get("outputs_2d_"), Some(Value::Bool(true)))
 }
 
-/// A multi-output neighbours classifier as one classifier per output (the same training
-/// rows, that output's column of `_y` and its classes).
-pub fn multi_output_classifier(
+/// One output of a multi-output neighbours classifier: the same training rows, that
+/// output's column of `_y` and its classes.
+pub fn output_classifier(
     attrs: &Attrs,
     class: Class,
     ctx: &ImportContext,
-) -> Result<Vec<crate::core::Estimator>> {
+    output: usize,
+    classes: ClassLabels,
+) -> Result<crate::core::Estimator> {
     if !matches!(attrs.get("outlier_label_"), None | Some(Value::None)) {
         return Err(Error::unsupported_version(format!(
             "{} with several outputs and an outlier_label is not supported",
             class.name()
         )));
     }
-    attrs
-        .classes_per_output(ctx.limits.max_classes)?
-        .into_iter()
-        .enumerate()
-        .map(|(o, classes)| {
-            lower_output(attrs, class, ctx, Some((o, classes)))
-                .map(crate::core::Estimator::Neighbors)
-                .map_err(|e| e.context(format!("output {o}")))
-        })
-        .collect()
+    lower_output(attrs, class, ctx, Some((output, classes))).map(crate::core::Estimator::Neighbors)
 }
 
 fn lower_output(

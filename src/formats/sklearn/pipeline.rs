@@ -998,7 +998,7 @@ fn polynomial(attrs: &Attrs, n: usize) -> Result<Transform> {
     })
 }
 
-fn transform(attrs: &Attrs, class: Class, width: Option<usize>) -> Result<Transform> {
+pub(super) fn transform(attrs: &Attrs, class: Class, width: Option<usize>) -> Result<Transform> {
     let arena = attrs.arena();
     let n = || width_of(attrs, width);
     let t = match class {

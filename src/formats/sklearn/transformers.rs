@@ -106,20 +106,12 @@ pub fn power(attrs: &Attrs) -> Result<Vec<Transform>> {
     if !matches!(attrs.get("standardize"), Some(Value::Bool(false))) {
         let (_, scaler) = attrs.object("_scaler")?;
         let (_, scaler) = attrs.nested(scaler, &[Class::StandardScaler], "_scaler")?;
-        let gated = |flag: &str, name: &str| -> Result<Option<Vec<f64>>> {
-            if matches!(scaler.get(flag), Some(Value::Bool(false))) {
-                return Ok(None);
-            }
-            match scaler.get(name) {
-                None | Some(Value::None) => Ok(None),
-                Some(_) => Ok(Some(scaler.f64_array(name)?.values)),
-            }
-        };
-        steps.push(Transform::Standardize {
-            mean: gated("with_mean", "mean_")?,
-            scale: gated("with_std", "scale_")?,
-            n_features: n,
-        });
+        // Lowered like any pipeline StandardScaler (its flags, its validation).
+        steps.push(super::pipeline::transform(
+            &scaler,
+            Class::StandardScaler,
+            Some(n),
+        )?);
     }
     Ok(steps)
 }

@@ -239,24 +239,18 @@ fn is_tree_classifier(class: Class) -> bool {
     )
 }
 
-/// A multi-output tree or forest classifier as one single-output classifier per output
-/// (the same trees, each with its output's leaf values and classes): scikit-learn's
-/// per-output `predict_proba` list, and `predict` as each output's argmax.
-pub fn multi_output_classifier(
+/// One output of a multi-output tree or forest classifier: the same trees with that
+/// output's leaf values and classes (scikit-learn's per-output `predict_proba`, and `predict`
+/// as its argmax).
+pub fn output_classifier(
     attrs: &Attrs,
     class: Class,
     ctx: &ImportContext,
-) -> Result<Vec<crate::core::Estimator>> {
-    attrs
-        .classes_per_output(ctx.limits.max_classes)?
-        .into_iter()
-        .enumerate()
-        .map(|(o, classes)| {
-            averaged_output(attrs, class, ctx, Some((o, classes)))
-                .map(crate::core::Estimator::AveragedTrees)
-                .map_err(|e| e.context(format!("output {o}")))
-        })
-        .collect()
+    output: usize,
+    classes: ClassLabels,
+) -> Result<crate::core::Estimator> {
+    averaged_output(attrs, class, ctx, Some((output, classes)))
+        .map(crate::core::Estimator::AveragedTrees)
 }
 
 /// [`averaged`], or for `output = (o, classes)` the classifier of output `o` alone.
