@@ -396,6 +396,7 @@ impl Model {
             Estimator::LinearRegressor(m) => m.scores.n_scores(),
             Estimator::AveragedTrees(m) if m.classes.is_none() => m.trees.n_outputs(),
             Estimator::Neighbors(m) => m.n_outputs(),
+            Estimator::HistBoosted(m) if m.classes.is_none() => m.baseline.len().max(1),
             Estimator::Dummy(m) if m.classes.is_none() => m.width(),
             Estimator::Transformer { n_features } => *n_features,
             Estimator::Labels(l) => l.width(),
@@ -804,7 +805,7 @@ impl Estimator {
                     Some(_) => Predictions::ClassIndices(m.labels(&raw)),
                     None => Predictions::Values {
                         data: m.values(raw),
-                        n_cols: 1,
+                        n_cols: m.baseline.len().max(1),
                     },
                 })
             }

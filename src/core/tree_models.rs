@@ -208,7 +208,7 @@ impl BoostedTrees {
                 "boosting init scores disagree with its outputs or are not finite",
             ));
         }
-        check_link(self.classes.as_ref(), self.link, n)
+        check_link(self.classes.as_ref(), self.link, n, false)
     }
 
     pub fn raw(&self, x: &Rows) -> Vec<f64> {
@@ -227,9 +227,15 @@ impl BoostedTrees {
 }
 
 /// The class count, link and number of raw-score columns of a boosted model must agree:
-/// regressors have one column and no link, binary classifiers one column and a logistic link,
+/// regressors have no link and one column (one per target when `multi_target`: XGBoost's
+/// multi-target models), binary classifiers one column and a logistic link,
 /// multiclass classifiers one column per class and a softmax-type link.
-fn check_link(classes: Option<&ClassLabels>, link: Option<BoostLink>, k: usize) -> Result<()> {
+fn check_link(
+    classes: Option<&ClassLabels>,
+    link: Option<BoostLink>,
+    k: usize,
+    multi_target: bool,
+) -> Result<()> {
     if let Some(BoostLink::ScaledSigmoid { scale } | BoostLink::OneVsAllSigmoid { scale }) = link {
         if !scale.is_finite() {
             return Err(Error::invalid_model("sigmoid scale is not finite"));
@@ -245,7 +251,7 @@ fn check_link(classes: Option<&ClassLabels>, link: Option<BoostLink>, k: usize) 
         )
     );
     match (classes, link) {
-        (None, None) if k == 1 => Ok(()),
+        (None, None) if k == 1 || (k > 1 && multi_target) => Ok(()),
         (Some(c), Some(_)) if binary && c.len() == 2 && k == 1 => Ok(()),
         (Some(c), Some(_)) if !binary && c.len() > 2 && c.len() == k => Ok(()),
         _ => Err(Error::invalid_model(
@@ -756,7 +762,7 @@ impl HistBoosted {
                     self.n_features
                 )));
             }
-            return check_link(self.classes.as_ref(), self.link, k);
+            return check_link(self.classes.as_ref(), self.link, k, true);
         }
         if k == 0 || self.roots.is_empty() || self.columns.len() != self.roots.len() {
             return Err(Error::invalid_model(
@@ -774,7 +780,7 @@ impl HistBoosted {
                 "a classifier cannot have a regression output transform",
             ));
         }
-        check_link(self.classes.as_ref(), self.link, k)?;
+        check_link(self.classes.as_ref(), self.link, k, true)?;
         if !self.leaf_models.is_empty() && self.leaf_models.len() != self.nodes.len() {
             return Err(Error::invalid_model(format!(
                 "{} linear leaf entries for {} nodes",

@@ -146,22 +146,33 @@ pub fn lower(root: &Doc, limits: &LoadLimits) -> Result<BoosterImport> {
     let num_class = usize::try_from(param_int(params, "num_class", "learner_model_param")?)
         .map_err(|_| invalid("num_class is negative"))?;
     limits.check("number of classes", limits.max_classes, num_class)?;
-    if let Ok(targets) = param_int(params, "num_target", "learner_model_param") {
-        if targets > 1 {
-            return Err(unsupported(format!(
-                "{targets} targets (multi-output models) are not supported yet"
-            )));
-        }
-    }
+    // Several regression targets (XGBoost ≥ 2.0): one output column each, from one scalar tree
+    // per target and round or one vector-leaf tree per round. Absent before 2.0.
+    let num_target = match params.get("num_target") {
+        Some(_) => usize::try_from(param_int(params, "num_target", "learner_model_param")?)
+            .map_err(|_| invalid("num_target is negative"))?,
+        None => 1,
+    };
+    limits.check("number of targets", limits.max_classes, num_target)?;
     let objective_name = field(field(learner, "objective", "learner")?, "name", "objective")?
         .as_str()
         .ok_or_else(|| bad("objective.name is not a string"))?
         .to_owned();
     let objective = objective(&objective_name)?;
+    if objective.classifier && num_target > 1 {
+        return Err(Error::new(
+            ErrorCode::UnsupportedClass,
+            format!(
+                "XGBoost model: {num_target} targets with {objective_name} (multi-label \
+                 classification) is not supported yet; multi-target regression and multiclass \
+                 models are"
+            ),
+        ));
+    }
     let n_groups = if objective.classifier && num_class > 2 {
         num_class
     } else {
-        1
+        num_target.max(1)
     };
     if objective.classifier && objective_name.starts_with("multi:") && num_class < 3 {
         return Err(invalid(format!(
@@ -351,12 +362,21 @@ fn read_trees(
             .ok()
             .filter(|&g| g < n_groups)
             .ok_or_else(|| at(format!("output group {group} of {n_groups}")))?;
-        if let Some(param) = tree.get("tree_param") {
-            if param_int(param, "size_leaf_vector", "tree_param").unwrap_or(1) > 1 {
-                return Err(unsupported(
-                    "vector-leaf (multi_strategy=multi_output_tree) trees are not supported yet",
-                ));
-            }
+        // A vector-leaf tree (multi_strategy="multi_output_tree") holds one value per output
+        // group in each leaf, in `base_weights` (node × group). It is evaluated as one scalar
+        // tree per group over the same splits: each column still sums its leaves in tree
+        // order, in float32, as XGBoost's multi-target predictor does.
+        let leaf_width = match tree.get("tree_param") {
+            Some(param) => param_int(param, "size_leaf_vector", "tree_param")
+                .unwrap_or(1)
+                .max(1),
+            None => 1,
+        };
+        let leaf_width = usize::try_from(leaf_width).unwrap_or(usize::MAX);
+        if leaf_width > 1 && (leaf_width != n_groups || column != 0) {
+            return Err(at(format!(
+                "a leaf of {leaf_width} values in output group {column} of {n_groups}"
+            )));
         }
         let left = field(tree, "left_children", "tree")?.ints("left_children")?;
         let right = field(tree, "right_children", "tree")?.ints("right_children")?;
@@ -387,74 +407,94 @@ fn read_trees(
         limits.check(
             "number of tree nodes",
             limits.max_nodes,
-            nodes.len().saturating_add(n),
+            nodes.len().saturating_add(n.saturating_mul(leaf_width)),
         )?;
-        // Breadth-first relayout from the root: children after parents, each node once.
-        let start = nodes.len();
-        roots.push(u32::try_from(start).map_err(|_| bad("too many nodes"))?);
-        columns.push(column as u32);
-        let mut seen = vec![false; n];
-        let mut queue: VecDeque<usize> = VecDeque::from([0]);
-        let mut next = start + 1;
-        while let Some(i) = queue.pop_front() {
-            let slot = seen
-                .get_mut(i)
-                .ok_or_else(|| at(format!("child {i} is out of range")))?;
-            if std::mem::replace(slot, true) {
+        let vector_leaves = if leaf_width > 1 {
+            let weights = field(tree, "base_weights", "tree")?.f32s("base_weights")?;
+            if Some(weights.len()) != n.checked_mul(leaf_width) {
                 return Err(at(format!(
-                    "node {i} is reached twice (the tree has a cycle)"
+                    "{} leaf weights for {n} nodes of {leaf_width} values",
+                    weights.len()
                 )));
             }
-            let value = f64::from(cond.get(i).copied().unwrap_or(f32::NAN));
-            let l = left.get(i).copied().unwrap_or(-1);
-            if l == -1 {
-                // Dart scales each tree's output by its weight, in float32. The scikit-learn
-                // wrapper predicts in place, where a tree's output is recovered as
-                // `(base + leaf) - base` before the scaling (`Dart::InplacePredict`).
-                let value = if drop_weights.is_some() {
-                    let base = baseline.get(column).copied().unwrap_or(0.0) as f32;
-                    f64::from(((base + value as f32) - base) * drop_weight)
+            weights
+        } else {
+            Vec::new()
+        };
+        for group in 0..leaf_width {
+            let column = column + group;
+            // Breadth-first relayout from the root: children after parents, each node once.
+            let start = nodes.len();
+            roots.push(u32::try_from(start).map_err(|_| bad("too many nodes"))?);
+            columns.push(column as u32);
+            let mut seen = vec![false; n];
+            let mut queue: VecDeque<usize> = VecDeque::from([0]);
+            let mut next = start + 1;
+            while let Some(i) = queue.pop_front() {
+                let slot = seen
+                    .get_mut(i)
+                    .ok_or_else(|| at(format!("child {i} is out of range")))?;
+                if std::mem::replace(slot, true) {
+                    return Err(at(format!(
+                        "node {i} is reached twice (the tree has a cycle)"
+                    )));
+                }
+                let value = if leaf_width > 1 {
+                    vector_leaves.get(i * leaf_width + group).copied()
                 } else {
-                    value
+                    cond.get(i).copied()
                 };
-                nodes.push(HistNode::leaf(value));
-                continue;
-            }
-            let is_categorical = split_type.get(i).copied().unwrap_or(0) != 0;
-            let set =
-                if is_categorical {
-                    Some(
-                        categorical.get(i).copied().flatten().ok_or_else(|| {
+                let value = f64::from(value.unwrap_or(f32::NAN));
+                let split_condition = f64::from(cond.get(i).copied().unwrap_or(f32::NAN));
+                let l = left.get(i).copied().unwrap_or(-1);
+                if l == -1 {
+                    // Dart scales each tree's output by its weight, in float32. The scikit-learn
+                    // wrapper predicts in place, where a tree's output is recovered as
+                    // `(base + leaf) - base` before the scaling (`Dart::InplacePredict`).
+                    let value = if drop_weights.is_some() {
+                        let base = baseline.get(column).copied().unwrap_or(0.0) as f32;
+                        f64::from(((base + value as f32) - base) * drop_weight)
+                    } else {
+                        value
+                    };
+                    nodes.push(HistNode::leaf(value));
+                    continue;
+                }
+                let is_categorical = split_type.get(i).copied().unwrap_or(0) != 0;
+                let set =
+                    if is_categorical {
+                        Some(categorical.get(i).copied().flatten().ok_or_else(|| {
                             at(format!("categorical node {i} has no category set"))
-                        })?,
-                    )
-                } else {
-                    None
+                        })?)
+                    } else {
+                        None
+                    };
+                let r = right.get(i).copied().unwrap_or(-1);
+                let child = |c: i64| {
+                    usize::try_from(c)
+                        .map_err(|_| at(format!("node {i}: child {c} is out of range")))
                 };
-            let r = right.get(i).copied().unwrap_or(-1);
-            let child = |c: i64| {
-                usize::try_from(c).map_err(|_| at(format!("node {i}: child {c} is out of range")))
-            };
-            let f = feature.get(i).copied().unwrap_or(-1);
-            let position = |p: usize| u32::try_from(p).map_err(|_| bad("too many nodes"));
-            nodes.push(HistNode {
-                feature: u32::try_from(f)
-                    .map_err(|_| at(format!("node {i}: feature {f} is out of range")))?,
-                threshold: set.map_or(value, |s| s as f64),
-                left: position(next)?,
-                right: position(next + 1)?,
-                missing_left: default_left.get(i).copied().unwrap_or(0) != 0,
-                leaf: false,
-                rule: if set.is_some() {
-                    SplitRule::XgbCategorical
-                } else {
-                    SplitRule::F32Less
-                },
-                value: 0.0,
-            });
-            next += 2;
-            queue.push_back(child(l)?);
-            queue.push_back(child(r)?);
+                let f = feature.get(i).copied().unwrap_or(-1);
+                let position = |p: usize| u32::try_from(p).map_err(|_| bad("too many nodes"));
+                nodes.push(HistNode {
+                    feature: u32::try_from(f)
+                        .map_err(|_| at(format!("node {i}: feature {f} is out of range")))?,
+                    threshold: set.map_or(split_condition, |s| s as f64),
+                    left: position(next)?,
+                    right: position(next + 1)?,
+                    missing_left: default_left.get(i).copied().unwrap_or(0) != 0,
+                    leaf: false,
+                    rule: if set.is_some() {
+                        SplitRule::XgbCategorical
+                    } else {
+                        SplitRule::F32Less
+                    },
+                    value: 0.0,
+                });
+                next += 2;
+                queue.push_back(child(l)?);
+                queue.push_back(child(r)?);
+            }
         }
     }
 
