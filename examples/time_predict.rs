@@ -12,6 +12,20 @@ fn main() {
         .map(|b| f64::from_le_bytes(b.try_into().unwrap()))
         .collect();
     let rows = Rows::new(&x, model.n_features()).unwrap();
+    // Single rows: the first 1,000 rows, one call each (as a latency-bound caller does).
+    let singles: Vec<Rows> = x
+        .chunks_exact(model.n_features())
+        .take(1000)
+        .map(|row| Rows::new(row, model.n_features()).unwrap())
+        .collect();
+    let t = Instant::now();
+    for row in &singles {
+        let _ = model.predict_proba(row);
+    }
+    println!(
+        "single-row predict_proba: {:.2} µs per call",
+        t.elapsed().as_secs_f64() * 1e6 / singles.len() as f64
+    );
     for (name, f) in [
         (
             "predict",

@@ -619,6 +619,76 @@ pub struct HistEval {
     depths: Vec<u32>,
     /// Stored node index of each evaluation node, kept only for models with linear leaves.
     source: Vec<u32>,
+    /// How `nodes` are read: the general rules, or single comparisons (see [`CompareLayout`]).
+    compare: Option<CompareLayout>,
+}
+
+/// The layout of a model whose every split is one numeric comparison with a fixed way for
+/// missing values (scikit-learn HistGradientBoosting and LightGBM numeric splits, XGBoost
+/// numeric splits): nearly every model. Each node then goes right exactly when
+/// `x > threshold` (`NaN > t` is false, so NaN goes left, and a leaf — threshold +∞ — keeps
+/// every row). A split whose rule sends NaN right is rewritten on the negated column
+/// `-x` (index `feature + n_features`) with its children swapped: `x <= t` ⇔
+/// `-x > next_down(-t)`. The hot loop is then a load, a compare and an add, like the
+/// scikit-learn tree engine's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct CompareLayout {
+    /// Some split reads the negated columns, so rows are widened to `x, -x`.
+    mirrored: bool,
+    /// XGBoost: input is cast to float32 before comparing (thresholds are float32 values).
+    f32_input: bool,
+}
+
+impl CompareLayout {
+    /// The layout for `model`, or `None` when a split needs the general rules (categorical
+    /// sets, LightGBM's zero-as-missing, non-finite thresholds, linear leaves, or numeric
+    /// rules of both float widths).
+    fn of(model: &HistBoosted) -> Option<CompareLayout> {
+        if !model.leaf_models.is_empty() {
+            return None;
+        }
+        let splits = || model.nodes.iter().filter(|n| !n.leaf);
+        let f32_input = splits().any(|n| n.rule == SplitRule::F32Less);
+        let comparable = |n: &HistNode| match n.rule {
+            SplitRule::F32Less => f32_input && (n.threshold as f32).is_finite(),
+            SplitRule::NanMissing | SplitRule::NanAsZero => !f32_input && n.threshold.is_finite(),
+            _ => false,
+        };
+        if !splits().all(comparable) {
+            return None;
+        }
+        let mirrored = splits().any(|n| !Self::split_sends_nan_left(n));
+        Some(CompareLayout {
+            mirrored,
+            f32_input,
+        })
+    }
+
+    /// Where a split sends NaN under its rule (only the comparable rules reach here).
+    fn split_sends_nan_left(n: &HistNode) -> bool {
+        match n.rule {
+            // NaN counts as 0.0.
+            SplitRule::NanAsZero => 0.0 <= n.threshold,
+            _ => n.missing_left,
+        }
+    }
+
+    /// `(column, threshold, swapped)` of a split: `x <= t` goes to the stored left child;
+    /// the node goes to its second evaluation child when the (possibly negated) column is
+    /// above the threshold.
+    fn split(n: &HistNode, n_features: u32) -> (u32, f64, bool) {
+        // The largest value that still goes left: XGBoost's `x < t` on float32 values is
+        // `x <= next_down(t)`.
+        let last_left = match n.rule {
+            SplitRule::F32Less => f64::from((n.threshold as f32).next_down()),
+            _ => n.threshold,
+        };
+        if Self::split_sends_nan_left(n) {
+            (n.feature, last_left, false)
+        } else {
+            (n.feature + n_features, (-last_left).next_down(), true)
+        }
+    }
 }
 
 impl HistEval {
@@ -629,7 +699,11 @@ impl HistEval {
                 model.n_features
             )));
         }
-        let mut eval = HistEval::default();
+        let mut eval = HistEval {
+            compare: CompareLayout::of(model),
+            ..HistEval::default()
+        };
+        let n_features = model.n_features as u32;
         for t in 0..model.roots.len() {
             let (start, end) = model.tree_range(t);
             let base = eval.nodes.len();
@@ -668,6 +742,22 @@ impl HistEval {
                         left: position(here)?,
                     });
                     eval.values.push(n.value);
+                } else if eval.compare.is_some() {
+                    let (column, threshold, swapped) = CompareLayout::split(n, n_features);
+                    eval.nodes.push(FastNode {
+                        threshold,
+                        packed: column,
+                        left: position(next)?,
+                    });
+                    eval.values.push(0.0);
+                    next += 2;
+                    let (first, second) = if swapped {
+                        (n.right, n.left)
+                    } else {
+                        (n.left, n.right)
+                    };
+                    queue.push_back((first as usize, depth + 1));
+                    queue.push_back((second as usize, depth + 1));
                 } else {
                     let rule = RULES.iter().position(|r| *r == n.rule).unwrap_or(0) as u32;
                     eval.nodes.push(FastNode {
@@ -874,11 +964,12 @@ impl HistBoosted {
         Ok(())
     }
 
-    /// Raw scores, `n_rows × K`. Blocks of 8 rows walk in lockstep for `depth` steps per tree
-    /// over the 16-byte breadth-first evaluation nodes (a leaf points at itself, so finished
-    /// rows stay put and the eight chains of dependent loads overlap). Leftover rows (and single
-    /// rows) walk the stored depth-first nodes and stop at their leaf, which is faster for one
-    /// row at a time.
+    /// Raw scores, `n_rows × K`. Models of single-comparison splits (nearly all) take
+    /// [`Self::add_trees_compare`]. Otherwise blocks of 8 rows walk in lockstep for `depth`
+    /// steps per tree over the 16-byte breadth-first evaluation nodes under the general split
+    /// rules (a leaf points at itself, so finished rows stay put and the eight chains of
+    /// dependent loads overlap); leftover rows walk the stored depth-first nodes and stop at
+    /// their leaf.
     pub fn raw(&self, x: &super::input::Rows) -> Vec<f64> {
         const LANES: usize = 8;
         let k = self.baseline.len().max(1);
@@ -889,6 +980,13 @@ impl HistBoosted {
         let data = x.data();
         if !self.linear_weights.is_empty() {
             self.add_linear(data, nf, k, &mut out);
+        }
+        if let Some(layout) = self.eval.compare {
+            self.add_trees_compare(layout, data, nf, k, &mut out);
+            if self.raw_divisor != 1.0 {
+                out.iter_mut().for_each(|v| *v /= self.raw_divisor);
+            }
+            return out;
         }
         let eval = &self.eval;
         let sets = &self.category_sets;
@@ -992,6 +1090,113 @@ impl HistBoosted {
             out.iter_mut().for_each(|v| *v /= self.raw_divisor);
         }
         out
+    }
+
+    /// Add every tree's leaf into `out` (`n_rows × k`) for a [`CompareLayout`] model. Rows go
+    /// in blocks: each block is copied once into the layout's form (float32-rounded for
+    /// XGBoost, followed by its negation when mirrored), then every tree runs over it in tree
+    /// order — eight rows in lockstep for the tree's depth (leaves absorb finished rows, and
+    /// the eight chains of dependent loads overlap), leftover rows one by one, stopping at
+    /// their leaf. The block and the model's nodes stay in cache across trees.
+    fn add_trees_compare(
+        &self,
+        layout: CompareLayout,
+        data: &[f64],
+        nf: usize,
+        k: usize,
+        out: &mut [f64],
+    ) {
+        const LANES: usize = 8;
+        const BLOCK_ROWS: usize = 64;
+        let eval = &self.eval;
+        let stride = if layout.mirrored { 2 * nf } else { nf };
+        let mut block = vec![0.0f64; BLOCK_ROWS.min(data.len() / nf) * stride];
+        let f32_sums = self.xgboost_f32;
+        // One lockstep step: lane `lane` reads its row at `lane * lane_stride` (rows in lanes;
+        // 0 when the lanes are trees of one row).
+        let step = |idx: &mut [usize; LANES], x: &[f64], lane_stride: usize| {
+            for (lane, i) in idx.iter_mut().enumerate() {
+                if let Some(n) = eval.nodes.get(*i) {
+                    let v = x
+                        .get(lane * lane_stride + n.packed as usize)
+                        .copied()
+                        .unwrap_or(f64::NAN);
+                    *i = n.left as usize + usize::from(v > n.threshold);
+                }
+            }
+        };
+        let add = |value: Option<f64>, t: usize, row_out: &mut [f64]| {
+            let column = self.columns.get(t).copied().unwrap_or(0) as usize;
+            if let (Some(v), Some(o)) = (value, row_out.get_mut(column)) {
+                if f32_sums {
+                    *o = f64::from(*o as f32 + v as f32);
+                } else {
+                    *o += v;
+                }
+            }
+        };
+        let n_trees = eval.roots.len();
+        for (rows, block_out) in data
+            .chunks(BLOCK_ROWS * nf)
+            .zip(out.chunks_mut(BLOCK_ROWS * k))
+        {
+            let n_rows = rows.len() / nf;
+            for (row, wide) in rows.chunks_exact(nf).zip(block.chunks_exact_mut(stride)) {
+                let (plain, negated) = wide.split_at_mut(nf);
+                for (w, &v) in plain.iter_mut().zip(row) {
+                    *w = if layout.f32_input {
+                        f64::from(v as f32)
+                    } else {
+                        v
+                    };
+                }
+                for (n, &w) in negated.iter_mut().zip(plain.iter()) {
+                    *n = -w;
+                }
+            }
+            let block = block.get(..n_rows * stride).unwrap_or(&[]);
+            // Eight rows at a time through each tree, in tree order.
+            let full = n_rows / LANES * LANES;
+            let (lanes_x, rest_x) = block.split_at(full * stride);
+            let (lanes_out, rest_out) = block_out.split_at_mut((full * k).min(block_out.len()));
+            for (x, o) in lanes_x
+                .chunks_exact(LANES * stride)
+                .zip(lanes_out.chunks_exact_mut(LANES * k))
+            {
+                for (t, &root) in eval.roots.iter().enumerate() {
+                    let mut idx = [root as usize; LANES];
+                    for _ in 0..eval.depths.get(t).copied().unwrap_or(0) {
+                        step(&mut idx, x, stride);
+                    }
+                    for (i, row_out) in idx.into_iter().zip(o.chunks_exact_mut(k)) {
+                        add(eval.values.get(i).copied(), t, row_out);
+                    }
+                }
+            }
+            // Fewer than eight rows left (a single-row call, say): eight trees at a time
+            // through the one row, for the deepest of them; then added in tree order.
+            for (row, row_out) in rest_x
+                .chunks_exact(stride)
+                .zip(rest_out.chunks_exact_mut(k))
+            {
+                for first in (0..n_trees).step_by(LANES) {
+                    let mut idx = [0usize; LANES];
+                    let mut steps = 0;
+                    for (lane, i) in idx.iter_mut().enumerate() {
+                        // Past the last tree a lane repeats it; its result is not added.
+                        let t = (first + lane).min(n_trees - 1);
+                        *i = eval.roots.get(t).copied().unwrap_or(0) as usize;
+                        steps = steps.max(eval.depths.get(t).copied().unwrap_or(0));
+                    }
+                    for _ in 0..steps {
+                        step(&mut idx, row, 0);
+                    }
+                    for (lane, i) in idx.into_iter().enumerate().take(n_trees - first) {
+                        add(eval.values.get(i).copied(), first + lane, row_out);
+                    }
+                }
+            }
+        }
     }
 
     /// XGBoost gblinear's `Pred`: per group, `psum = bias + base`, then `psum += x·w` in float32
@@ -1224,4 +1429,106 @@ pub(crate) fn weighted_median_row(
     let at = cdf.iter().position(|&c| c >= half).unwrap_or(0);
     let tree = order.get(at).copied().unwrap_or(0);
     predictions.get(tree).copied().unwrap_or(f64::NAN)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+    use super::*;
+
+    /// One stump per (rule, missing direction, threshold): leaf 1 left, leaf 2 right.
+    fn stumps(rule: SplitRule, thresholds: &[f64]) -> HistBoosted {
+        let mut nodes = Vec::new();
+        let mut roots = Vec::new();
+        for (s, &threshold) in thresholds.iter().enumerate() {
+            for missing_left in [false, true] {
+                let base = nodes.len() as u32;
+                roots.push(base);
+                nodes.push(HistNode {
+                    feature: (s % 2) as u32,
+                    threshold,
+                    left: base + 1,
+                    right: base + 2,
+                    missing_left,
+                    leaf: false,
+                    rule,
+                    value: 0.0,
+                });
+                nodes.push(HistNode::leaf(1.0));
+                nodes.push(HistNode::leaf(2.0));
+            }
+        }
+        let n = roots.len();
+        let mut model = HistBoosted {
+            n_features: 2,
+            nodes,
+            roots,
+            columns: (0..n as u32).collect(),
+            baseline: vec![0.0; n],
+            classes: None,
+            link: None,
+            output: RegressionOutput::Identity,
+            category_sets: Vec::new(),
+            raw_divisor: 1.0,
+            xgboost_f32: rule == SplitRule::F32Less,
+            linear_weights: Vec::new(),
+            leaf_models: Vec::new(),
+            eval: HistEval::default(),
+        };
+        model.build_eval().unwrap();
+        model
+    }
+
+    #[test]
+    fn single_comparison_layout_routes_like_the_split_rules() {
+        let thresholds: [f64; 9] = [0.0, -0.0, 0.5, -0.5, 1e-40, 0.1, -3.0, 7.25, 1e300];
+        let mut values = vec![f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 0.0, -0.0, 1e-45];
+        for t in thresholds {
+            values.extend([t, t.next_up(), t.next_down(), -t]);
+            let t32 = t as f32;
+            values.extend([t32, t32.next_up(), t32.next_down()].map(f64::from));
+        }
+        for rule in [
+            SplitRule::NanMissing,
+            SplitRule::NanAsZero,
+            SplitRule::F32Less,
+        ] {
+            let thresholds: Vec<f64> = if rule == SplitRule::F32Less {
+                thresholds[..8]
+                    .iter()
+                    .map(|&t| f64::from(t as f32))
+                    .collect()
+            } else {
+                thresholds.to_vec()
+            };
+            let model = stumps(rule, &thresholds);
+            let layout = model.eval.compare.expect("single-comparison layout");
+            assert_eq!(layout.f32_input, rule == SplitRule::F32Less);
+            let values: Vec<f64> = values
+                .iter()
+                .copied()
+                .filter(|v| rule != SplitRule::F32Less || !v.is_infinite())
+                .collect();
+            // Rows of (a, b): every value in both columns, 8 at a time and one by one.
+            let data: Vec<f64> = values.iter().flat_map(|&v| [v, -v]).collect();
+            let rows = Rows::new(&data, 2).unwrap();
+            let k = model.baseline.len();
+            let batch = model.raw(&rows);
+            for (r, row) in data.chunks_exact(2).enumerate() {
+                let single = model.raw(&Rows::new(row, 2).unwrap());
+                for (t, node) in model.nodes.chunks_exact(3).map(|c| c[0]).enumerate() {
+                    let v = row[node.feature as usize];
+                    let left = rule_goes_left(rule, node.missing_left, node.threshold, v, &[]);
+                    let want = if left { 1.0 } else { 2.0 };
+                    assert_eq!(
+                        (batch[r * k + t], single[t]),
+                        (want, want),
+                        "{rule:?} missing_left={} t={:e} v={v:e}",
+                        node.missing_left,
+                        node.threshold
+                    );
+                }
+            }
+        }
+    }
 }
