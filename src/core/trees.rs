@@ -104,10 +104,6 @@ impl StoredEnsemble {
     pub fn n_outputs(&self) -> usize {
         self.n_outputs
     }
-    /// Whether some split sends NaN left, so evaluation reads mirrored (negated) columns.
-    pub fn has_nan_left(&self) -> bool {
-        !self.nan_left.is_empty()
-    }
 
     fn tree_range(&self, t: usize) -> (usize, usize) {
         tree_range(&self.roots, self.nodes.len(), t)
@@ -451,14 +447,6 @@ impl TreeEnsemble {
         Ok(())
     }
 
-    /// The payload index of the leaf a row (laid out as [`Self::eval_rows`] makes it) reaches
-    /// in tree `t`, walking the evaluation nodes: one row of [`Self::leaves_lanes`].
-    #[inline]
-    fn leaf_eval(&self, t: usize, row: &[f32]) -> usize {
-        let i = self.leaf_node(t, row);
-        self.stored.nodes.get(i).map_or(0, |n| n.left as usize)
-    }
-
     /// The (global) index of the leaf node a row reaches in tree `t`.
     #[inline]
     fn leaf_node(&self, t: usize, row: &[f32]) -> usize {
@@ -496,30 +484,10 @@ impl TreeEnsemble {
         (std::borrow::Cow::Owned(widened), 2 * nf)
     }
 
-    /// The payload index of the leaf `row` reaches in tree `t`.
-    #[inline]
-    fn leaf(&self, t: usize, row: &[f32]) -> usize {
-        let mut i = self.roots.get(t).map_or(0, |&r| r as usize);
-        // Validation guarantees each step moves strictly forward inside the tree, so this ends.
-        while let Some(node) = self.nodes.get(i) {
-            if node.feature == LEAF {
-                return node.left as usize;
-            }
-            let x = row.get(node.feature as usize).copied().unwrap_or(f32::NAN);
-            i = if x <= node.threshold {
-                node.left
-            } else {
-                node.right
-            } as usize;
-        }
-        0
-    }
-
     /// Sum the leaf payloads of every tree into `out` (`n_rows × n_outputs`, pre-filled with the
     /// base values), for rows already cast to f32 (`n_rows × n_features`).
     pub fn accumulate(&self, rows_f32: &[f32], out: &mut [f64]) {
         let (rows, nf) = self.eval_rows(rows_f32);
-        let mirrored = self.has_nan_left();
         let no = self.n_outputs.max(1);
         let width = self.width;
         let add = |payload: usize, row_out: &mut [f64], column: usize| {
@@ -548,20 +516,55 @@ impl TreeEnsemble {
                         add(payload, row_out, column);
                     }
                 }
-                for (row, row_out) in lanes_x
-                    .remainder()
-                    .chunks_exact(nf)
-                    .zip(lanes_out.into_remainder().chunks_exact_mut(no))
-                {
-                    let payload = if mirrored {
-                        self.leaf_eval(t, row)
-                    } else {
-                        self.leaf(t, row)
-                    };
-                    add(payload, row_out, column);
+            }
+            // Fewer than LANES rows left (a single-row call, say): LANES trees at a time
+            // through each row, for the deepest of them, added in tree order.
+            let full = block_x.len() / nf / LANES * LANES;
+            for (row, row_out) in block_x
+                .chunks_exact(nf)
+                .zip(block_out.chunks_exact_mut(no))
+                .skip(full)
+            {
+                for first in (0..self.roots.len()).step_by(LANES) {
+                    let mut payloads = [0usize; LANES];
+                    let trees = self.leaves_of_trees(first, row, &mut payloads);
+                    for (lane, &payload) in payloads.iter().enumerate().take(trees) {
+                        let column = self.columns.get(first + lane).copied().unwrap_or(0) as usize;
+                        add(payload, row_out, column);
+                    }
                 }
             }
         }
+    }
+
+    /// The leaf payloads one row reaches in trees `first..first + LANES` (fewer at the end:
+    /// the count is returned), the trees walked in lockstep so their chains of dependent
+    /// loads overlap.
+    #[inline]
+    fn leaves_of_trees(&self, first: usize, row: &[f32], out: &mut [usize; LANES]) -> usize {
+        let n_trees = self.roots.len().saturating_sub(first).min(LANES);
+        let mut idx = [0usize; LANES];
+        let mut steps = 0;
+        for (lane, i) in idx.iter_mut().enumerate().take(n_trees) {
+            *i = self.roots.get(first + lane).map_or(0, |&r| r as usize);
+            steps = steps.max(self.depth.get(first + lane).copied().unwrap_or(0));
+        }
+        for _ in 0..steps {
+            for i in idx.iter_mut().take(n_trees) {
+                if let Some(node) = self.eval.get(*i) {
+                    let x = row.get(node.feature as usize).copied().unwrap_or(0.0);
+                    *i = if x <= node.threshold {
+                        node.left
+                    } else {
+                        node.right
+                    } as usize;
+                }
+            }
+        }
+        for (o, i) in out.iter_mut().zip(idx) {
+            *o = self.stored.nodes.get(i).map_or(0, |n| n.left as usize);
+        }
+        n_trees
     }
 
     /// scikit-learn's `apply`: per row, the index (within its tree) of the leaf each tree
