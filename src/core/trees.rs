@@ -65,9 +65,12 @@ pub fn f32_at_or_below(t: f64) -> f32 {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(from = "StoredEnsemble", into = "StoredEnsemble")]
 pub struct TreeEnsemble {
+    /// Everything but the nodes, which [`Self::prepare`] moves into `eval` (the stored form is
+    /// rebuilt from `eval` when a bundle is written), so a loaded model holds its nodes once.
     stored: StoredEnsemble,
     /// The nodes rewritten for branch-free evaluation: each leaf becomes an absorbing node
-    /// (`x <= +inf` → itself), so `depth[t]` steps bring every row to its leaf.
+    /// (both children itself) whose threshold bits hold its payload index, so `depth[t]`
+    /// steps bring every row to its leaf; splits that send NaN left read the negated column.
     eval: Vec<Node>,
     /// Steps from the root to the deepest reachable leaf, per tree.
     depth: Vec<u32>,
@@ -191,10 +194,13 @@ impl StoredEnsemble {
         let mut previous: Option<u32> = None;
         for &i in &self.nan_left {
             if previous.is_some_and(|p| p >= i)
-                || self.nodes.get(i as usize).is_none_or(|n| n.feature == LEAF)
+                || self
+                    .nodes
+                    .get(i as usize)
+                    .is_none_or(|n| n.feature == LEAF || n.threshold == f32::INFINITY)
             {
                 return Err(Error::invalid_model(format!(
-                    "missing-value direction given for node {i}, which is not a split or is listed twice"
+                    "missing-value direction given for node {i}, which is not a split (or splits at +inf) or is listed twice"
                 )));
             }
             previous = Some(i);
@@ -215,10 +221,43 @@ impl From<StoredEnsemble> for TreeEnsemble {
 }
 
 impl From<TreeEnsemble> for StoredEnsemble {
+    /// The stored nodes back from the evaluation ones (the inverse of [`TreeEnsemble::prepare`]).
     fn from(ensemble: TreeEnsemble) -> Self {
-        ensemble.stored
+        let mut stored = ensemble.stored;
+        let nf = u32::try_from(stored.n_features).unwrap_or(u32::MAX);
+        let mut nan_left = stored.nan_left.iter().copied().peekable();
+        stored.nodes = ensemble
+            .eval
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                if is_absorbing(e, i) {
+                    Node::leaf(e.threshold.to_bits())
+                } else if nan_left.next_if_eq(&(i as u32)).is_some() {
+                    Node {
+                        feature: e.feature.wrapping_sub(nf),
+                        threshold: -e.threshold.next_up(),
+                        left: e.right,
+                        right: e.left,
+                    }
+                } else {
+                    *e
+                }
+            })
+            .collect();
+        stored
     }
 }
+
+/// An evaluation node that is a leaf: both children itself (a split's children come after it).
+#[inline]
+fn is_absorbing(node: &Node, i: usize) -> bool {
+    node.left as usize == i && node.right as usize == i
+}
+
+/// Payload indices are kept in an f32's bits; below this none is a NaN, so equal payloads
+/// compare equal.
+const MAX_PAYLOAD: u32 = 0x7F80_0000;
 
 impl std::ops::Deref for TreeEnsemble {
     type Target = StoredEnsemble;
@@ -340,11 +379,11 @@ impl TreeEnsemble {
     /// is decoded (the decoder cannot trust the bytes).
     pub(crate) fn prepare(&mut self) -> Result<()> {
         self.stored.validate()?;
-        let mut eval = self.stored.nodes.clone();
+        let mut eval = std::mem::take(&mut self.stored.nodes);
         let mut depth = Vec::with_capacity(self.stored.roots.len());
         let mut node_depth = vec![u32::MAX; eval.len()];
         for t in 0..self.stored.roots.len() {
-            let (start, end) = self.stored.tree_range(t);
+            let (start, end) = tree_range(&self.stored.roots, eval.len(), t);
             let mut deepest = 0u32;
             if let Some(d) = node_depth.get_mut(start) {
                 *d = 0;
@@ -352,7 +391,7 @@ impl TreeEnsemble {
             // Children come after parents, so one forward pass sees every parent first.
             for i in start..end {
                 let d = node_depth.get(i).copied().unwrap_or(u32::MAX);
-                let Some(node) = self.stored.nodes.get(i) else {
+                let Some(node) = eval.get(i) else {
                     break;
                 };
                 if d == u32::MAX {
@@ -360,16 +399,6 @@ impl TreeEnsemble {
                 }
                 if node.feature == LEAF {
                     deepest = deepest.max(d);
-                    if let Some(e) = eval.get_mut(i) {
-                        let me =
-                            u32::try_from(i).map_err(|_| Error::limit("too many tree nodes"))?;
-                        *e = Node {
-                            feature: 0,
-                            threshold: f32::INFINITY,
-                            left: me,
-                            right: me,
-                        };
-                    }
                 } else {
                     for child in [node.left, node.right] {
                         // The longest path wins: a (hostile) node with two parents must still be
@@ -402,6 +431,26 @@ impl TreeEnsemble {
                 };
             }
         }
+        // Every leaf (reachable or not) absorbs, its payload in the threshold's bits.
+        for (i, e) in eval.iter_mut().enumerate() {
+            if e.feature == LEAF {
+                if e.left > MAX_PAYLOAD {
+                    return Err(Error::limit("more than 2 billion leaves"));
+                }
+                let me = u32::try_from(i).map_err(|_| Error::limit("too many tree nodes"))?;
+                *e = Node {
+                    feature: 0,
+                    threshold: f32::from_bits(e.left),
+                    left: me,
+                    right: me,
+                };
+            }
+        }
+        eval.shrink_to_fit();
+        self.stored.roots.shrink_to_fit();
+        self.stored.columns.shrink_to_fit();
+        self.stored.leaf_values.shrink_to_fit();
+        self.stored.nan_left.shrink_to_fit();
         self.eval = eval;
         self.depth = depth;
         Ok(())
@@ -429,16 +478,25 @@ impl TreeEnsemble {
             }
         }
         for (o, i) in out.iter_mut().zip(idx) {
-            *o = self.stored.nodes.get(i).map_or(0, |n| n.left as usize);
+            *o = self.payload(i);
         }
     }
 
-    /// Validation plus the check that the evaluation tables exist (a decoded bundle must go
-    /// through [`Self::prepare`] first).
+    /// The payload index of leaf node `i` (in its threshold's bits).
+    #[inline]
+    fn payload(&self, i: usize) -> usize {
+        self.eval.get(i).map_or(0, |n| n.threshold.to_bits() as usize)
+    }
+
+    /// Nodes in all trees.
+    pub fn n_nodes(&self) -> usize {
+        self.eval.len()
+    }
+
+    /// The check that the evaluation tables exist: [`Self::prepare`], the only way to make
+    /// them, validates the stored form first (a decoded bundle goes through it too).
     pub(crate) fn validate(&self) -> Result<()> {
-        self.stored.validate()?;
-        if self.eval.len() != self.stored.nodes.len() || self.depth.len() != self.stored.roots.len()
-        {
+        if self.eval.is_empty() || self.depth.len() != self.stored.roots.len() {
             return Err(Error::new(
                 crate::error::ErrorCode::Internal,
                 "tree ensemble used before prepare()",
@@ -454,8 +512,8 @@ impl TreeEnsemble {
         // At most `depth` steps; a row stops early at its leaf (the stored node says so), which
         // matters for single rows in unbalanced trees.
         for _ in 0..self.depth.get(t).copied().unwrap_or(0) {
-            match (self.eval.get(i), self.stored.nodes.get(i)) {
-                (Some(node), Some(stored)) if stored.feature != LEAF => {
+            match self.eval.get(i) {
+                Some(node) if !is_absorbing(node, i) => {
                     let x = row.get(node.feature as usize).copied().unwrap_or(0.0);
                     i = if x <= node.threshold {
                         node.left
@@ -562,7 +620,7 @@ impl TreeEnsemble {
             }
         }
         for (o, i) in out.iter_mut().zip(idx) {
-            *o = self.stored.nodes.get(i).map_or(0, |n| n.left as usize);
+            *o = self.payload(i);
         }
         n_trees
     }
