@@ -621,6 +621,9 @@ pub struct HistEval {
     source: Vec<u32>,
     /// How `nodes` are read: the general rules, or single comparisons (see [`CompareLayout`]).
     compare: Option<CompareLayout>,
+    /// Compare layout: per node, what rebuilds the stored split — bit 0 children swapped
+    /// (negated column), bit 1 missing-left, bits 2–4 the rule's index in [`RULES`].
+    split_flags: Vec<u8>,
 }
 
 /// The layout of a model whose every split is one numeric comparison with a fixed way for
@@ -744,6 +747,10 @@ impl HistEval {
                     eval.values.push(n.value);
                 } else if eval.compare.is_some() {
                     let (column, threshold, swapped) = CompareLayout::split(n, n_features);
+                    let rule = RULES.iter().position(|r| *r == n.rule).unwrap_or(0) as u8;
+                    eval.split_flags.resize(here, 0);
+                    eval.split_flags
+                        .push(u8::from(swapped) | u8::from(n.missing_left) << 1 | rule << 2);
                     eval.nodes.push(FastNode {
                         threshold,
                         packed: column,
@@ -773,6 +780,12 @@ impl HistEval {
             }
             eval.depths.push(deepest);
         }
+        if eval.compare.is_some() {
+            eval.split_flags.resize(eval.nodes.len(), 0);
+        }
+        eval.nodes.shrink_to_fit();
+        eval.values.shrink_to_fit();
+        eval.split_flags.shrink_to_fit();
         Ok(eval)
     }
 }
@@ -801,9 +814,12 @@ pub enum RegressionOutput {
 /// Histogram-style gradient boosting with f64 splits and learned missing-value directions:
 /// scikit-learn's HistGradientBoosting and LightGBM. `raw = (baseline + Σ tree values) /
 /// raw_divisor`, NaN routed by each split's rule.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 pub struct HistBoosted {
     pub n_features: usize,
+    /// The trees as imported. [`Self::build_eval`] moves them into the evaluation layout when
+    /// that layout can give them back ([`CompareLayout`] models), so a loaded model holds its
+    /// nodes once; [`Self::stored_nodes`] rebuilds them to write a bundle.
     pub nodes: Vec<HistNode>,
     /// First node of each tree, in iteration-major, class-minor order.
     pub roots: Vec<u32>,
@@ -832,6 +848,49 @@ pub struct HistBoosted {
     pub eval: HistEval,
 }
 
+/// The bundle form: the fields in declaration order (as the derived `Deserialize` reads
+/// them), with the nodes given back by [`HistBoosted::stored_nodes`].
+impl Serialize for HistBoosted {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Stored<'a> {
+            n_features: usize,
+            nodes: &'a [HistNode],
+            roots: &'a [u32],
+            columns: &'a [u32],
+            baseline: &'a [f64],
+            classes: &'a Option<ClassLabels>,
+            link: &'a Option<BoostLink>,
+            output: RegressionOutput,
+            category_sets: &'a [Vec<u32>],
+            raw_divisor: f64,
+            xgboost_f32: bool,
+            linear_weights: &'a [f64],
+            leaf_models: &'a [Option<LinearLeaf>],
+        }
+        let (nodes, roots) = self.stored_nodes();
+        Stored {
+            n_features: self.n_features,
+            nodes: &nodes,
+            roots: &roots,
+            columns: &self.columns,
+            baseline: &self.baseline,
+            classes: &self.classes,
+            link: &self.link,
+            output: self.output,
+            category_sets: &self.category_sets,
+            raw_divisor: self.raw_divisor,
+            xgboost_f32: self.xgboost_f32,
+            linear_weights: &self.linear_weights,
+            leaf_models: &self.leaf_models,
+        }
+        .serialize(serializer)
+    }
+}
+
 impl HistBoosted {
     fn tree_range(&self, t: usize) -> (usize, usize) {
         super::trees::tree_range(&self.roots, self.nodes.len(), t)
@@ -839,6 +898,10 @@ impl HistBoosted {
 
     pub fn validate(&self) -> Result<()> {
         let k = self.baseline.len();
+        if self.nodes_moved() {
+            // Validated before the move; the layout is only ever built from valid nodes.
+            return check_link(self.classes.as_ref(), self.link, k, true);
+        }
         if !self.linear_weights.is_empty() {
             let expected = (self.n_features + 1).checked_mul(k);
             if expected != Some(self.linear_weights.len())
@@ -959,9 +1022,77 @@ impl HistBoosted {
 
     /// Build the evaluation layout (and validate). Importers and the bundle decoder call it.
     pub fn build_eval(&mut self) -> Result<()> {
+        if self.nodes_moved() {
+            return Ok(()); // built already (the importer, then the model's own validation)
+        }
         self.validate()?;
         self.eval = HistEval::build(self)?;
+        if self.eval.compare.is_some() {
+            self.nodes = Vec::new();
+            self.roots = Vec::new();
+        }
+        self.columns.shrink_to_fit();
+        self.category_sets.shrink_to_fit();
         Ok(())
+    }
+
+    /// Whether [`Self::build_eval`] moved the nodes into the evaluation layout.
+    fn nodes_moved(&self) -> bool {
+        self.nodes.is_empty() && !self.eval.nodes.is_empty()
+    }
+
+    /// The stored nodes and roots: as imported, or rebuilt from the evaluation layout (trees
+    /// breadth-first, children adjacent), which reads the same.
+    pub fn stored_nodes(
+        &self,
+    ) -> (
+        std::borrow::Cow<'_, [HistNode]>,
+        std::borrow::Cow<'_, [u32]>,
+    ) {
+        use std::borrow::Cow;
+        if !self.nodes_moved() {
+            return (Cow::Borrowed(&self.nodes), Cow::Borrowed(&self.roots));
+        }
+        let nf = self.n_features as u32;
+        let eval = &self.eval;
+        let nodes = eval
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                if n.left as usize == i {
+                    return HistNode::leaf(eval.values.get(i).copied().unwrap_or(0.0));
+                }
+                let flags = eval.split_flags.get(i).copied().unwrap_or(0);
+                let rule = RULES
+                    .get(usize::from(flags >> 2 & 7))
+                    .copied()
+                    .unwrap_or(SplitRule::NanMissing);
+                let swapped = flags & 1 != 0;
+                let (first, second) = (n.left, n.left + 1);
+                // The inverse of `CompareLayout::split`.
+                let last_left = if swapped {
+                    -n.threshold.next_up()
+                } else {
+                    n.threshold
+                };
+                HistNode {
+                    feature: if swapped { n.packed - nf } else { n.packed },
+                    threshold: if rule == SplitRule::F32Less {
+                        f64::from((last_left as f32).next_up())
+                    } else {
+                        last_left
+                    },
+                    left: if swapped { second } else { first },
+                    right: if swapped { first } else { second },
+                    missing_left: flags & 2 != 0,
+                    leaf: false,
+                    rule,
+                    value: 0.0,
+                }
+            })
+            .collect();
+        (Cow::Owned(nodes), Cow::Borrowed(&eval.roots))
     }
 
     /// Raw scores, `n_rows × K`. Models of single-comparison splits (nearly all) take
@@ -1438,6 +1569,12 @@ mod tests {
 
     /// One stump per (rule, missing direction, threshold): leaf 1 left, leaf 2 right.
     fn stumps(rule: SplitRule, thresholds: &[f64]) -> HistBoosted {
+        let mut model = stumps_unbuilt(rule, thresholds);
+        model.build_eval().unwrap();
+        model
+    }
+
+    fn stumps_unbuilt(rule: SplitRule, thresholds: &[f64]) -> HistBoosted {
         let mut nodes = Vec::new();
         let mut roots = Vec::new();
         for (s, &threshold) in thresholds.iter().enumerate() {
@@ -1459,7 +1596,7 @@ mod tests {
             }
         }
         let n = roots.len();
-        let mut model = HistBoosted {
+        HistBoosted {
             n_features: 2,
             nodes,
             roots,
@@ -1474,9 +1611,7 @@ mod tests {
             linear_weights: Vec::new(),
             leaf_models: Vec::new(),
             eval: HistEval::default(),
-        };
-        model.build_eval().unwrap();
-        model
+        }
     }
 
     #[test]
@@ -1502,6 +1637,18 @@ mod tests {
                 thresholds.to_vec()
             };
             let model = stumps(rule, &thresholds);
+            let imported = stumps_unbuilt(rule, &thresholds).nodes;
+            assert!(model.nodes.is_empty(), "the layout holds the nodes");
+            // The nodes rebuilt for a bundle make the same layout again.
+            let (nodes, roots) = model.stored_nodes();
+            let mut rebuilt = HistBoosted {
+                nodes: nodes.into_owned(),
+                roots: roots.into_owned(),
+                eval: HistEval::default(),
+                ..model.clone()
+            };
+            rebuilt.build_eval().unwrap();
+            assert_eq!(rebuilt, model);
             let layout = model.eval.compare.expect("single-comparison layout");
             assert_eq!(layout.f32_input, rule == SplitRule::F32Less);
             let values: Vec<f64> = values
@@ -1516,7 +1663,7 @@ mod tests {
             let batch = model.raw(&rows);
             for (r, row) in data.chunks_exact(2).enumerate() {
                 let single = model.raw(&Rows::new(row, 2).unwrap());
-                for (t, node) in model.nodes.chunks_exact(3).map(|c| c[0]).enumerate() {
+                for (t, node) in imported.chunks_exact(3).map(|c| c[0]).enumerate() {
                     let v = row[node.feature as usize];
                     let left = rule_goes_left(rule, node.missing_left, node.threshold, v, &[]);
                     let want = if left { 1.0 } else { 2.0 };

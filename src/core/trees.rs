@@ -485,7 +485,9 @@ impl TreeEnsemble {
     /// The payload index of leaf node `i` (in its threshold's bits).
     #[inline]
     fn payload(&self, i: usize) -> usize {
-        self.eval.get(i).map_or(0, |n| n.threshold.to_bits() as usize)
+        self.eval
+            .get(i)
+            .map_or(0, |n| n.threshold.to_bits() as usize)
     }
 
     /// Nodes in all trees.
