@@ -193,6 +193,8 @@ impl StoredEnsemble {
         }
         let mut previous: Option<u32> = None;
         for &i in &self.nan_left {
+            // A NaN-left split at +inf could not be mirrored (see `prepare`); scikit-learn uses
+            // +inf only for its "missing values alone go right" splits (`_splitter.pyx`).
             if previous.is_some_and(|p| p >= i)
                 || self
                     .nodes
