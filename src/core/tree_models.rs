@@ -900,7 +900,7 @@ impl HistBoosted {
         let k = self.baseline.len();
         if self.nodes_moved() {
             // Validated before the move; the layout is only ever built from valid nodes.
-            return check_link(self.classes.as_ref(), self.link, k, true);
+            return check_link(self.classes.as_ref(), self.link, k, self.xgboost_f32);
         }
         if !self.linear_weights.is_empty() {
             let expected = (self.n_features + 1).checked_mul(k);
@@ -915,7 +915,7 @@ impl HistBoosted {
                     self.n_features
                 )));
             }
-            return check_link(self.classes.as_ref(), self.link, k, true);
+            return check_link(self.classes.as_ref(), self.link, k, self.xgboost_f32);
         }
         if k == 0 || self.roots.is_empty() || self.columns.len() != self.roots.len() {
             return Err(Error::invalid_model(
@@ -933,7 +933,7 @@ impl HistBoosted {
                 "a classifier cannot have a regression output transform",
             ));
         }
-        check_link(self.classes.as_ref(), self.link, k, true)?;
+        check_link(self.classes.as_ref(), self.link, k, self.xgboost_f32)?;
         if !self.leaf_models.is_empty() && self.leaf_models.len() != self.nodes.len() {
             return Err(Error::invalid_model(format!(
                 "{} linear leaf entries for {} nodes",
@@ -1607,7 +1607,9 @@ mod tests {
             output: RegressionOutput::Identity,
             category_sets: Vec::new(),
             raw_divisor: 1.0,
-            xgboost_f32: rule == SplitRule::F32Less,
+            // One output column per stump, which only XGBoost's multi-target models have
+            // (float32 sums of 1.0 and 2.0 are exact).
+            xgboost_f32: true,
             linear_weights: Vec::new(),
             leaf_models: Vec::new(),
             eval: HistEval::default(),

@@ -409,17 +409,25 @@ fn read_trees(
             limits.max_nodes,
             nodes.len().saturating_add(n.saturating_mul(leaf_width)),
         )?;
-        let vector_leaves = if leaf_width > 1 {
-            let weights = field(tree, "base_weights", "tree")?.f32s("base_weights")?;
-            if Some(weights.len()) != n.checked_mul(leaf_width) {
+        // Vector leaves: `leaf_weights` (3.x: leaf × group, a leaf's slot in its
+        // `right_children` entry), else `base_weights` (node × group).
+        let (vector_leaves, by_leaf_slot) = if leaf_width > 1 {
+            let by_leaf_slot = tree.get("leaf_weights").is_some();
+            let (key, slots) = if by_leaf_slot {
+                ("leaf_weights", left.iter().filter(|&&l| l == -1).count())
+            } else {
+                ("base_weights", n)
+            };
+            let weights = field(tree, key, "tree")?.f32s(key)?;
+            if Some(weights.len()) != slots.checked_mul(leaf_width) {
                 return Err(at(format!(
-                    "{} leaf weights for {n} nodes of {leaf_width} values",
+                    "{} leaf weights for {slots} leaves or nodes of {leaf_width} values",
                     weights.len()
                 )));
             }
-            weights
+            (weights, by_leaf_slot)
         } else {
-            Vec::new()
+            (Vec::new(), false)
         };
         for group in 0..leaf_width {
             let column = column + group;
@@ -440,7 +448,14 @@ fn read_trees(
                     )));
                 }
                 let value = if leaf_width > 1 {
-                    vector_leaves.get(i * leaf_width + group).copied()
+                    // A missing or out-of-range slot gives NaN, which validation refuses.
+                    let slot = if by_leaf_slot {
+                        usize::try_from(right.get(i).copied().unwrap_or(-1)).ok()
+                    } else {
+                        Some(i)
+                    };
+                    slot.and_then(|s| s.checked_mul(leaf_width))
+                        .and_then(|s| vector_leaves.get(s + group).copied())
                 } else {
                     cond.get(i).copied()
                 };
@@ -498,6 +513,8 @@ fn read_trees(
         }
     }
 
+    // Vector-leaf trees became one tree per output.
+    limits.check("number of trees", limits.max_trees, roots.len())?;
     Ok(Trees {
         nodes,
         roots,
