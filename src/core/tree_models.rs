@@ -790,6 +790,16 @@ impl HistEval {
     }
 }
 
+/// Add a leaf's value to a raw score: in f64, or — XGBoost — in float32, as its predictor sums.
+#[inline(always)]
+fn add_leaf_value(score: &mut f64, value: f64, f32_sums: bool) {
+    if f32_sums {
+        *score = f64::from(*score as f32 + value as f32);
+    } else {
+        *score += value;
+    }
+}
+
 /// How a histogram-boosting regressor turns its raw score into a prediction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RegressionOutput {
@@ -1146,11 +1156,7 @@ impl HistBoosted {
             let steps = eval.depths.get(t).copied().unwrap_or(0);
             let add = |value: Option<f64>, row_out: &mut [f64]| {
                 if let (Some(v), Some(o)) = (value, row_out.get_mut(column)) {
-                    if f32_sums {
-                        *o = f64::from(*o as f32 + v as f32);
-                    } else {
-                        *o += v;
-                    }
+                    add_leaf_value(o, v, f32_sums);
                 }
             };
             let mut xs = data.chunks_exact(LANES * nf);
@@ -1227,8 +1233,8 @@ impl HistBoosted {
     /// in blocks: each block is copied once into the layout's form (float32-rounded for
     /// XGBoost, followed by its negation when mirrored), then every tree runs over it in tree
     /// order — eight rows in lockstep for the tree's depth (leaves absorb finished rows, and
-    /// the eight chains of dependent loads overlap), leftover rows one by one, stopping at
-    /// their leaf. The block and the model's nodes stay in cache across trees.
+    /// the eight chains of dependent loads overlap); the fewer than eight rows left over walk
+    /// eight trees at once. The block and the model's nodes stay in cache across trees.
     fn add_trees_compare(
         &self,
         layout: CompareLayout,
@@ -1259,11 +1265,7 @@ impl HistBoosted {
         let add = |value: Option<f64>, t: usize, row_out: &mut [f64]| {
             let column = self.columns.get(t).copied().unwrap_or(0) as usize;
             if let (Some(v), Some(o)) = (value, row_out.get_mut(column)) {
-                if f32_sums {
-                    *o = f64::from(*o as f32 + v as f32);
-                } else {
-                    *o += v;
-                }
+                add_leaf_value(o, v, f32_sums);
             }
         };
         let n_trees = eval.roots.len();

@@ -30,6 +30,16 @@ pub struct Node {
 }
 
 impl Node {
+    /// The child a row with value `x` at this node's feature goes to (`x <= threshold` → left).
+    #[inline(always)]
+    fn child(&self, x: f32) -> usize {
+        if x <= self.threshold {
+            self.left as usize
+        } else {
+            self.right as usize
+        }
+    }
+
     pub fn leaf(payload: u32) -> Node {
         Node {
             feature: LEAF,
@@ -471,11 +481,7 @@ impl TreeEnsemble {
                         .get(lane * nf + node.feature as usize)
                         .copied()
                         .unwrap_or(0.0);
-                    *i = if x <= node.threshold {
-                        node.left
-                    } else {
-                        node.right
-                    } as usize;
+                    *i = node.child(x);
                 }
             }
         }
@@ -519,11 +525,7 @@ impl TreeEnsemble {
             match self.eval.get(i) {
                 Some(node) if !is_absorbing(node, i) => {
                     let x = row.get(node.feature as usize).copied().unwrap_or(0.0);
-                    i = if x <= node.threshold {
-                        node.left
-                    } else {
-                        node.right
-                    } as usize;
+                    i = node.child(x);
                 }
                 _ => break,
             }
@@ -615,11 +617,7 @@ impl TreeEnsemble {
             for i in idx.iter_mut().take(n_trees) {
                 if let Some(node) = self.eval.get(*i) {
                     let x = row.get(node.feature as usize).copied().unwrap_or(0.0);
-                    *i = if x <= node.threshold {
-                        node.left
-                    } else {
-                        node.right
-                    } as usize;
+                    *i = node.child(x);
                 }
             }
         }
