@@ -401,3 +401,67 @@ fn bundles_round_trip_bit_for_bit() {
         assert_eq!(reloaded.metadata.source_library, library);
     }
 }
+
+/// Rows predicted one at a time take the engines' single-row paths (several trees walked at
+/// once, one- and two-output sums held in registers); each row must get the bits the batch
+/// path gives it, for every model (the batch itself is checked against the library above).
+#[test]
+fn single_rows_match_the_batch_bit_for_bit() {
+    let bits = |p: Predictions| match p {
+        Predictions::Values { data, .. } => data.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+        Predictions::ClassIndices(i) | Predictions::MultiClassIndices { indices: i, .. } => {
+            i.iter().map(|v| *v as u64).collect()
+        }
+    };
+    let mut checked = 0;
+    for case in cases() {
+        if case.is_mixed() || case.expected.get("predict").is_none() {
+            continue;
+        }
+        let model = load(case.pickles[0].1, &LoadOptions::default()).unwrap();
+        let (x, nf) = case.x();
+        let all = Rows::new(&x, nf).unwrap();
+        let n_rows = all.n_rows();
+        let batch = bits(model.predict(&all).unwrap());
+        // Multi-output probabilities come as per-output blocks, not rows: predict covers them.
+        let proba = model
+            .predict_proba(&all)
+            .ok()
+            .filter(|_| model.output_classes().is_none());
+        let width = batch.len() / n_rows;
+        // 11 rows: single calls, and the first row again inside a batch of 9 (8 lanes + 1).
+        for (r, row) in x.chunks_exact(nf).take(11).enumerate() {
+            let one = Rows::new(row, nf).unwrap();
+            let got = bits(model.predict(&one).unwrap());
+            assert_eq!(
+                got,
+                batch[r * width..(r + 1) * width],
+                "{}: row {r} predict",
+                case.id
+            );
+            if let Some(p) = &proba {
+                let k = p.len() / n_rows;
+                let got: Vec<u64> = model
+                    .predict_proba(&one)
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.to_bits())
+                    .collect();
+                let want: Vec<u64> = p[r * k..(r + 1) * k].iter().map(|v| v.to_bits()).collect();
+                assert_eq!(got, want, "{}: row {r} predict_proba", case.id);
+            }
+        }
+        if n_rows >= 9 {
+            let nine = Rows::new(&x[..9 * nf], nf).unwrap();
+            assert_eq!(
+                bits(model.predict(&nine).unwrap()),
+                batch[..9 * width],
+                "{}: 9 rows",
+                case.id
+            );
+        }
+        checked += 1;
+    }
+    println!("single rows agree with the batch on {checked} models");
+    assert!(checked > 1000);
+}

@@ -1312,6 +1312,12 @@ impl HistBoosted {
                 .chunks_exact(stride)
                 .zip(rest_out.chunks_exact_mut(k))
             {
+                // One raw score (regressors, binary classifiers): its sum stays in a register
+                // instead of a store and reload per tree.
+                let mut single = match row_out {
+                    [score] => Some(*score),
+                    _ => None,
+                };
                 for first in (0..n_trees).step_by(LANES) {
                     let mut idx = [0usize; LANES];
                     let mut steps = 0;
@@ -1324,9 +1330,21 @@ impl HistBoosted {
                     for _ in 0..steps {
                         step(&mut idx, row, 0);
                     }
-                    for (lane, i) in idx.into_iter().enumerate().take(n_trees - first) {
-                        add(eval.values.get(i).copied(), first + lane, row_out);
+                    let reached = idx.into_iter().enumerate().take(n_trees - first);
+                    if let Some(sum) = single.as_mut() {
+                        for (_, i) in reached {
+                            if let Some(&v) = eval.values.get(i) {
+                                add_leaf_value(sum, v, f32_sums);
+                            }
+                        }
+                    } else {
+                        for (lane, i) in reached {
+                            add(eval.values.get(i).copied(), first + lane, row_out);
+                        }
                     }
+                }
+                if let (Some(sum), [score]) = (single, row_out) {
+                    *score = sum;
                 }
             }
         }

@@ -569,7 +569,8 @@ impl TreeEnsemble {
             .chunks(BLOCK_ROWS * nf)
             .zip(out.chunks_mut(BLOCK_ROWS * no))
         {
-            for t in 0..self.roots.len() {
+            let full = block_x.len() / nf / LANES * LANES;
+            for t in (0..self.roots.len()).take(if full > 0 { usize::MAX } else { 0 }) {
                 let column = self.columns.get(t).copied().unwrap_or(0) as usize;
                 let mut lanes_x = block_x.chunks_exact(LANES * nf);
                 let mut lanes_out = block_out.chunks_exact_mut(LANES * no);
@@ -583,12 +584,18 @@ impl TreeEnsemble {
             }
             // Fewer than LANES rows left (a single-row call, say): LANES trees at a time
             // through each row, for the deepest of them, added in tree order.
-            let full = block_x.len() / nf / LANES * LANES;
             for (row, row_out) in block_x
                 .chunks_exact(nf)
                 .zip(block_out.chunks_exact_mut(no))
                 .skip(full)
             {
+                // One or two outputs fed by every tree (regressors, binary classifiers): the
+                // sums stay in registers instead of a store and reload per tree.
+                if self.single_row_in_registers::<1>(row, row_out)
+                    || self.single_row_in_registers::<2>(row, row_out)
+                {
+                    continue;
+                }
                 for first in (0..self.roots.len()).step_by(LANES) {
                     let mut payloads = [0usize; LANES];
                     let trees = self.leaves_of_trees(first, row, &mut payloads);
@@ -599,6 +606,38 @@ impl TreeEnsemble {
                 }
             }
         }
+    }
+
+    /// Add every tree's leaf payload for one row into `row_out` with `W` running sums held
+    /// in registers (tree order kept), when each payload is `W` wide and fills the row's `W`
+    /// outputs; false (nothing done) for other shapes.
+    #[inline]
+    fn single_row_in_registers<const W: usize>(&self, row: &[f32], row_out: &mut [f64]) -> bool {
+        let Ok(sums) = <&mut [f64; W]>::try_from(row_out) else {
+            return false;
+        };
+        if self.width != W {
+            return false;
+        }
+        let mut acc = *sums;
+        for first in (0..self.roots.len()).step_by(LANES) {
+            let mut payloads = [0usize; LANES];
+            let trees = self.leaves_of_trees(first, row, &mut payloads);
+            for &payload in payloads.iter().take(trees) {
+                let start = payload * W;
+                if let Some(values) = self
+                    .leaf_values
+                    .get(start..start + W)
+                    .and_then(|v| <&[f64; W]>::try_from(v).ok())
+                {
+                    for (a, v) in acc.iter_mut().zip(values) {
+                        *a += v;
+                    }
+                }
+            }
+        }
+        *sums = acc;
+        true
     }
 
     /// The leaf payloads one row reaches in trees `first..first + LANES` (fewer at the end:
