@@ -368,8 +368,11 @@ impl Model {
     fn input(&self, x: &JsValue, n_cols: Option<u32>) -> Result<JsInput, JsValue> {
         let n_features = self.inner.n_features();
         let any_width = self.inner.any_width();
-        let is_typed = x.is_instance_of::<Float64Array>() || x.is_instance_of::<Float32Array>();
-        if any_width && n_cols.is_none() && is_typed {
+        // Checked only for the rare any-width model: each `instanceof` is a call into JS.
+        if any_width
+            && n_cols.is_none()
+            && (x.is_instance_of::<Float64Array>() || x.is_instance_of::<Float32Array>())
+        {
             return Err(bad_input(
                 "this model takes any number of columns (a dummy fitted before scikit-learn 1.5 \
                  records none): pass nCols with a typed array",
@@ -590,8 +593,15 @@ impl Model {
             };
         match self.input(x, n_cols)? {
             JsInput::Typed { array, n_cols } => {
-                typed(array.length(), n_cols, &mut |a, b, first| {
-                    let data = array.subarray(a, b).to_vec();
+                let len = array.length();
+                typed(len, n_cols, &mut |a, b, first| {
+                    // A one-chunk call (every small batch) copies the array without first
+                    // making a subarray object in JS.
+                    let data = if a == 0 && b == len {
+                        array.to_vec()
+                    } else {
+                        array.subarray(a, b).to_vec()
+                    };
                     let rows = Rows::new(&data, n_cols)
                         .map_err(js_error)?
                         .numbered_from(first);
