@@ -62,7 +62,8 @@ lines.push("Each model is trained by the generator (`bench/gen_models.py`, fixed
   "(≥ 1,000; Node times each call with `hrtime`, Chromium times groups of 20 and divides, as browsers coarsen timers).",
   "Rates are steady state: each runtime first runs 2 s of batch calls and 1 s of single calls, because V8 runs wasm",
   "through its baseline compiler until a background optimizing compile lands (here up to ~20 batch calls);",
-  "\"first batch ms\" is the cold first call, before that warm-up.",
+  "\"first batch ms\" is the cold first call, before that warm-up. Each model × runtime is measured in 2 fresh processes",
+  "(Node) or pages (Chromium) and every figure is the better of the two, as one process in a few ran ~2× slower throughout.",
   "ONNX runtimes get float32 input (the conversion is included, as a user pays it). Ratios are wasm-predict over",
   "onnxruntime-web (wasm backend, 1 thread): throughput ×, single-row latency ×, load time ×; higher is better for us.", "");
 
