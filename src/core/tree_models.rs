@@ -1247,15 +1247,23 @@ impl HistBoosted {
         const BLOCK_ROWS: usize = 64;
         let eval = &self.eval;
         let stride = if layout.mirrored { 2 * nf } else { nf };
-        let mut block = vec![0.0f64; BLOCK_ROWS.min(data.len() / nf) * stride];
+        // Each row takes a power-of-two slot, so a lane's read is masked into range instead of
+        // bounds-checked (the mask is the slice's length − 1, which the compiler sees).
+        let row_stride = stride.next_power_of_two();
+        let mut block = vec![0.0f64; BLOCK_ROWS.min(data.len() / nf) * row_stride];
         let f32_sums = self.xgboost_f32;
         // One lockstep step: lane `lane` reads its row at `lane * lane_stride` (rows in lanes;
-        // 0 when the lanes are trees of one row).
-        let step = |idx: &mut [usize; LANES], x: &[f64], lane_stride: usize| {
+        // 0 when the lanes are trees of one row); `x` is `mask + 1` values, a power of two.
+        let step = |idx: &mut [usize; LANES], x: &[f64], lane_stride: usize, mask: usize| {
+            let Some(x) = x.get(..=mask) else {
+                return;
+            };
             for (lane, i) in idx.iter_mut().enumerate() {
                 if let Some(n) = eval.nodes.get(*i) {
+                    // Validated features keep the offset below `mask`; the `&` only tells the
+                    // compiler so.
                     let v = x
-                        .get(lane * lane_stride + n.packed as usize)
+                        .get((lane * lane_stride + n.packed as usize) & mask)
                         .copied()
                         .unwrap_or(f64::NAN);
                     *i = n.left as usize + usize::from(v > n.threshold);
@@ -1274,8 +1282,12 @@ impl HistBoosted {
             .zip(out.chunks_mut(BLOCK_ROWS * k))
         {
             let n_rows = rows.len() / nf;
-            for (row, wide) in rows.chunks_exact(nf).zip(block.chunks_exact_mut(stride)) {
-                let (plain, negated) = wide.split_at_mut(nf);
+            for (row, slot) in rows
+                .chunks_exact(nf)
+                .zip(block.chunks_exact_mut(row_stride))
+            {
+                let wide = slot.get_mut(..stride).unwrap_or(&mut []);
+                let (plain, negated) = wide.split_at_mut(nf.min(wide.len()));
                 for (w, &v) in plain.iter_mut().zip(row) {
                     *w = if layout.f32_input {
                         f64::from(v as f32)
@@ -1287,19 +1299,19 @@ impl HistBoosted {
                     *n = -w;
                 }
             }
-            let block = block.get(..n_rows * stride).unwrap_or(&[]);
+            let block = block.get(..n_rows * row_stride).unwrap_or(&[]);
             // Eight rows at a time through each tree, in tree order.
             let full = n_rows / LANES * LANES;
-            let (lanes_x, rest_x) = block.split_at(full * stride);
+            let (lanes_x, rest_x) = block.split_at(full * row_stride);
             let (lanes_out, rest_out) = block_out.split_at_mut((full * k).min(block_out.len()));
             for (x, o) in lanes_x
-                .chunks_exact(LANES * stride)
+                .chunks_exact(LANES * row_stride)
                 .zip(lanes_out.chunks_exact_mut(LANES * k))
             {
                 for (t, &root) in eval.roots.iter().enumerate() {
                     let mut idx = [root as usize; LANES];
                     for _ in 0..eval.depths.get(t).copied().unwrap_or(0) {
-                        step(&mut idx, x, stride);
+                        step(&mut idx, x, row_stride, LANES * row_stride - 1);
                     }
                     for (i, row_out) in idx.into_iter().zip(o.chunks_exact_mut(k)) {
                         add(eval.values.get(i).copied(), t, row_out);
@@ -1309,7 +1321,7 @@ impl HistBoosted {
             // Fewer than eight rows left (a single-row call, say): eight trees at a time
             // through the one row, for the deepest of them; then added in tree order.
             for (row, row_out) in rest_x
-                .chunks_exact(stride)
+                .chunks_exact(row_stride)
                 .zip(rest_out.chunks_exact_mut(k))
             {
                 // One raw score (regressors, binary classifiers): its sum stays in a register
@@ -1328,7 +1340,7 @@ impl HistBoosted {
                         steps = steps.max(eval.depths.get(t).copied().unwrap_or(0));
                     }
                     for _ in 0..steps {
-                        step(&mut idx, row, 0);
+                        step(&mut idx, row, 0, row_stride - 1);
                     }
                     let reached = idx.into_iter().enumerate().take(n_trees - first);
                     if let Some(sum) = single.as_mut() {
