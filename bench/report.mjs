@@ -7,10 +7,13 @@ import { gzipSync } from "node:zlib";
 import { join, resolve, dirname } from "node:path";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
+import { settings, processes } from "./harness.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const [work, out] = process.argv.slice(2);
 const smoke = process.argv.includes("--smoke");
+const warm = settings(smoke);
+const nProcesses = processes(smoke);
 const index = JSON.parse(readFileSync(join(work, "index.json"), "utf8"));
 const node = JSON.parse(readFileSync(join(out, "node.json"), "utf8"));
 const browser = JSON.parse(readFileSync(join(out, "browser.json"), "utf8"));
@@ -60,10 +63,11 @@ lines.push("Each model is trained by the generator (`bench/gen_models.py`, fixed
   "skl2onnx/onnxmltools (zipmap off) and to JavaScript with m2cgen where those tools can. wasm-predict loads the **pickle**",
   "(and, as \"bundle\", its own bundle made from it). Batch = one call on all rows (10,000); single = one-row calls",
   "(≥ 1,000; Node times each call with `hrtime`, Chromium times groups of 20 and divides, as browsers coarsen timers).",
-  "Rates are steady state: each runtime first runs 2 s of batch calls and 1 s of single calls, because V8 runs wasm",
+  `Rates are steady state: each runtime first runs ${warm.warmupMs / 1000} s of batch calls and ${warm.warmupMs / 2000} s of single calls, because V8 runs wasm`,
   "through its baseline compiler until a background optimizing compile lands (here up to ~20 batch calls);",
-  "\"first batch ms\" is the cold first call, before that warm-up. Each model × runtime is measured in 2 fresh processes",
-  "(Node) or pages (Chromium) and every figure is the better of the two, as one process in a few ran ~2× slower throughout.",
+  `"first batch ms" is the cold first call, before that warm-up. Each model × runtime is measured in ${nProcesses} fresh process(es)`,
+  "(Node) or page(s) (Chromium); throughput comes from the fastest, single-row p50/p99 from the one with the best p50,",
+  "load and first batch are the shortest, peak memory the largest — one process in a few ran ~2× slower throughout.",
   "ONNX runtimes get float32 input (the conversion is included, as a user pays it). Ratios are wasm-predict over",
   "onnxruntime-web (wasm backend, 1 thread): throughput ×, single-row latency ×, load time ×; higher is better for us.", "");
 

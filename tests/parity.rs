@@ -428,8 +428,12 @@ fn single_rows_match_the_batch_bit_for_bit() {
             .predict_proba(&all)
             .ok()
             .filter(|_| model.output_classes().is_none());
+        // Raw scores too, so a classifier's sums are compared directly, not only through the
+        // class index or the probabilities.
+        let scores = model.decision_function(&all).ok().map(|(d, _)| d);
         let width = batch.len() / n_rows;
-        // 11 rows: single calls, and the first row again inside a batch of 9 (8 lanes + 1).
+        // The first 11 rows one call each (the single-row paths), then a batch of 9 (8 rows in
+        // lockstep, the 9th through the single-row path).
         for (r, row) in x.chunks_exact(nf).take(11).enumerate() {
             let one = Rows::new(row, nf).unwrap();
             let got = bits(model.predict(&one).unwrap());
@@ -449,6 +453,13 @@ fn single_rows_match_the_batch_bit_for_bit() {
                     .collect();
                 let want: Vec<u64> = p[r * k..(r + 1) * k].iter().map(|v| v.to_bits()).collect();
                 assert_eq!(got, want, "{}: row {r} predict_proba", case.id);
+            }
+            if let Some(d) = &scores {
+                let k = d.len() / n_rows;
+                let (got, _) = model.decision_function(&one).unwrap();
+                let got: Vec<u64> = got.iter().map(|v| v.to_bits()).collect();
+                let want: Vec<u64> = d[r * k..(r + 1) * k].iter().map(|v| v.to_bits()).collect();
+                assert_eq!(got, want, "{}: row {r} decision_function", case.id);
             }
         }
         if n_rows >= 9 {
