@@ -570,7 +570,9 @@ impl TreeEnsemble {
             .zip(out.chunks_mut(BLOCK_ROWS * no))
         {
             let full = block_x.len() / nf / LANES * LANES;
-            for t in (0..self.roots.len()).take(if full > 0 { usize::MAX } else { 0 }) {
+            // Trees over the eight-row lanes (none when the block is a single row, say).
+            let lane_trees = if full > 0 { self.roots.len() } else { 0 };
+            for t in 0..lane_trees {
                 let column = self.columns.get(t).copied().unwrap_or(0) as usize;
                 let mut lanes_x = block_x.chunks_exact(LANES * nf);
                 let mut lanes_out = block_out.chunks_exact_mut(LANES * no);
@@ -596,14 +598,10 @@ impl TreeEnsemble {
                 {
                     continue;
                 }
-                for first in (0..self.roots.len()).step_by(LANES) {
-                    let mut payloads = [0usize; LANES];
-                    let trees = self.leaves_of_trees(first, row, &mut payloads);
-                    for (lane, &payload) in payloads.iter().enumerate().take(trees) {
-                        let column = self.columns.get(first + lane).copied().unwrap_or(0) as usize;
-                        add(payload, row_out, column);
-                    }
-                }
+                self.for_each_leaf_of_row(row, |t, payload| {
+                    let column = self.columns.get(t).copied().unwrap_or(0) as usize;
+                    add(payload, row_out, column);
+                });
             }
         }
     }
@@ -620,24 +618,33 @@ impl TreeEnsemble {
             return false;
         }
         let mut acc = *sums;
+        self.for_each_leaf_of_row(row, |_, payload| {
+            let start = payload * W;
+            if let Some(values) = self
+                .leaf_values
+                .get(start..start + W)
+                .and_then(|v| <&[f64; W]>::try_from(v).ok())
+            {
+                for (a, v) in acc.iter_mut().zip(values) {
+                    *a += v;
+                }
+            }
+        });
+        *sums = acc;
+        true
+    }
+
+    /// Call `f(tree, payload)` for the leaf one row reaches in every tree, in tree order,
+    /// walking `LANES` trees at a time ([`Self::leaves_of_trees`]).
+    #[inline(always)]
+    fn for_each_leaf_of_row(&self, row: &[f32], mut f: impl FnMut(usize, usize)) {
         for first in (0..self.roots.len()).step_by(LANES) {
             let mut payloads = [0usize; LANES];
             let trees = self.leaves_of_trees(first, row, &mut payloads);
-            for &payload in payloads.iter().take(trees) {
-                let start = payload * W;
-                if let Some(values) = self
-                    .leaf_values
-                    .get(start..start + W)
-                    .and_then(|v| <&[f64; W]>::try_from(v).ok())
-                {
-                    for (a, v) in acc.iter_mut().zip(values) {
-                        *a += v;
-                    }
-                }
+            for (lane, &payload) in payloads.iter().enumerate().take(trees) {
+                f(first + lane, payload);
             }
         }
-        *sums = acc;
-        true
     }
 
     /// The leaf payloads one row reaches in trees `first..first + LANES` (fewer at the end:
