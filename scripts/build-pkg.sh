@@ -42,6 +42,11 @@ for target in web nodejs bundler; do
 done
 
 # Module kinds per folder, so Node never mistakes the CommonJS build for ESM or the reverse.
+# The typed-array fast path (see the file) patches the Model class where each target defines it.
+for glue in web/wasm_predict.js node/wasm_predict.js bundler/wasm_predict_bg.js; do
+  grep -q '^\(export \)\?class Model ' "$pkg/$glue" || { echo "no Model class in $glue" >&2; exit 1; }
+  cat pkg-config/typed-fast-path.js >> "$pkg/$glue"
+done
 echo '{ "type": "module" }' > "$pkg"/web/package.json
 echo '{ "type": "module" }' > "$pkg"/bundler/package.json
 echo '{ "type": "commonjs" }' > "$pkg"/node/package.json

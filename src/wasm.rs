@@ -357,21 +357,42 @@ fn label_views(labels: &ClassLabels) -> Vec<LabelView<'_>> {
 /// this much wasm memory for its input, and errors still name the row in the whole batch.
 const CHUNK_ROWS: usize = 16_384;
 
-/// Input as the skin sees it: a typed array (read in chunks) or JS row values.
-enum JsInput {
+/// Where a method's input comes from: the JS value the caller passed, or — for a small
+/// `Float64Array`, which the JS glue routes to [`Model::typed_call`] — its numbers, already
+/// copied into wasm memory by the glue.
+enum Source<'a> {
+    Js(JsValue),
+    F64(&'a [f64]),
+}
+
+impl From<ModelInput> for Source<'_> {
+    fn from(x: ModelInput) -> Self {
+        Source::Js(x.into())
+    }
+}
+
+/// Input as the skin sees it: a typed array (read in chunks), its numbers already in wasm
+/// memory, or JS row values.
+enum JsInput<'a> {
     Typed { array: Float64Array, n_cols: usize },
+    Slice { data: &'a [f64], n_cols: usize },
     TypedF32 { array: Float32Array, n_cols: usize },
     Rows(Array),
 }
 
 impl Model {
-    fn input(&self, x: &JsValue, n_cols: Option<u32>) -> Result<JsInput, JsValue> {
+    fn input<'a>(&self, x: &Source<'a>, n_cols: Option<u32>) -> Result<JsInput<'a>, JsValue> {
         let n_features = self.inner.n_features();
         let any_width = self.inner.any_width();
         // Checked only for the rare any-width model: each `instanceof` is a call into JS.
         if any_width
             && n_cols.is_none()
-            && (x.is_instance_of::<Float64Array>() || x.is_instance_of::<Float32Array>())
+            && match x {
+                Source::F64(_) => true,
+                Source::Js(x) => {
+                    x.is_instance_of::<Float64Array>() || x.is_instance_of::<Float32Array>()
+                }
+            }
         {
             return Err(bad_input(
                 "this model takes any number of columns (a dummy fitted before scikit-learn 1.5 \
@@ -379,6 +400,15 @@ impl Model {
             ));
         }
         let typed_cols = n_cols.map_or(n_features, |c| c as usize);
+        let x = match x {
+            Source::F64(data) => {
+                return Ok(JsInput::Slice {
+                    data,
+                    n_cols: typed_cols,
+                })
+            }
+            Source::Js(x) => x,
+        };
         if let Some(array) = x.dyn_ref::<Float64Array>() {
             return Ok(JsInput::Typed {
                 array: array.clone(),
@@ -548,25 +578,30 @@ impl Model {
     /// Run a numeric method chunk by chunk and concatenate the results, in row order.
     fn numbers_per_chunk(
         &self,
-        x: ModelInput,
+        x: Source,
         n_cols: Option<u32>,
         // `dyn`: one copy of the chunking code for every numeric method (−9 KB of wasm).
         method: &dyn Fn(Input) -> Result<Vec<f64>, Error>,
-    ) -> Result<Float64Array, JsValue> {
+    ) -> Result<Vec<f64>, JsValue> {
         guarded(|| {
             let mut out = Vec::new();
-            self.for_each_chunk(&x.into(), n_cols, |rows| {
-                out.extend(method(rows)?);
+            self.for_each_chunk(&x, n_cols, |rows| {
+                let numbers = method(rows)?;
+                if out.is_empty() {
+                    out = numbers; // the first (often only) chunk: no copy
+                } else {
+                    out.extend(numbers);
+                }
                 Ok(())
             })?;
-            Ok(Float64Array::from(out.as_slice()))
+            Ok(out)
         })
     }
 
     /// Run `f` over the input in row order: typed arrays chunk by chunk, JS rows all at once.
     fn for_each_chunk(
         &self,
-        x: &JsValue,
+        x: &Source,
         n_cols: Option<u32>,
         mut f: impl FnMut(Input) -> crate::Result<()>,
     ) -> Result<(), JsValue> {
@@ -608,6 +643,14 @@ impl Model {
                     f(Input::Rows(rows)).map_err(js_error)
                 })
             }
+            JsInput::Slice { data, n_cols } => {
+                typed(data.len() as u32, n_cols, &mut |a, b, first| {
+                    let rows = Rows::new(data.get(a as usize..b as usize).unwrap_or(&[]), n_cols)
+                        .map_err(js_error)?
+                        .numbered_from(first);
+                    f(Input::Rows(rows)).map_err(js_error)
+                })
+            }
             JsInput::TypedF32 { array, n_cols } => {
                 typed(array.length(), n_cols, &mut |a, b, first| {
                     let data: Vec<f64> = array
@@ -635,6 +678,71 @@ impl Model {
         }
     }
 
+    /// Whether `predict` returns numbers (values, or class labels that are all numbers) —
+    /// a `Float64Array` — rather than an array of strings or booleans.
+    fn predicts_numbers(&self) -> bool {
+        match (self.inner.output_classes(), self.inner.classes()) {
+            (Some(outputs), _) => outputs.iter().all(|c| is_numeric(c)),
+            (None, Some(classes)) => is_numeric(classes),
+            (None, None) => true,
+        }
+    }
+
+    fn predict_from(&self, x: Source, n_cols: Option<u32>) -> Result<Predicted, JsValue> {
+        guarded(|| {
+            let mut values = Vec::new();
+            let mut indices = Vec::new();
+            self.for_each_chunk(&x, n_cols, |rows| {
+                match self.inner.predict(rows)? {
+                    Predictions::Values { data, .. } => values.extend(data),
+                    Predictions::ClassIndices(i)
+                    | Predictions::MultiClassIndices { indices: i, .. } => indices.extend(i),
+                }
+                Ok(())
+            })?;
+            let numeric = self.predicts_numbers();
+            Ok(if let Some(outputs) = self.inner.output_classes() {
+                // Row-major `nRows × nOutputs` labels, each in its output's type (like a
+                // multi-output regressor's values): numbers when every output's labels are.
+                let k = outputs.len().max(1);
+                let labels = indices
+                    .chunks_exact(k)
+                    .flat_map(|row| outputs.iter().copied().zip(row.iter().copied()));
+                labels_out(labels, numeric)
+            } else if let Some(classes) = self.inner.classes() {
+                labels_out(indices.iter().map(|&i| (classes, i)), numeric)
+            } else {
+                Predicted::Numbers(values)
+            })
+        })
+    }
+
+    fn predict_proba_from(&self, x: Source, n_cols: Option<u32>) -> Result<Vec<f64>, JsValue> {
+        let Some(outputs) = self.inner.output_classes() else {
+            return self.numbers_per_chunk(x, n_cols, &|rows| self.inner.predict_proba(rows));
+        };
+        guarded(|| {
+            // Chunks of a typed array each return their own blocks: regroup them per output.
+            let widths: Vec<usize> = outputs.iter().map(|c| c.len()).collect();
+            let mut per_output: Vec<Vec<f64>> = vec![Vec::new(); widths.len()];
+            self.for_each_chunk(&x, n_cols, |rows| {
+                let n_rows = match rows {
+                    Input::Rows(r) => r.n_rows(),
+                    Input::Table(t) => t.n_rows(),
+                };
+                let all = self.inner.predict_proba(rows)?;
+                let mut at = 0;
+                for (out, w) in per_output.iter_mut().zip(&widths) {
+                    let end = at + n_rows * w;
+                    out.extend_from_slice(all.get(at..end).unwrap_or(&[]));
+                    at = end;
+                }
+                Ok(())
+            })?;
+            Ok(per_output.concat())
+        })
+    }
+
     fn labels_to_js(&self, indices: &[usize]) -> Result<JsValue, JsValue> {
         let classes = self.inner.classes().ok_or_else(|| {
             js_error(Error::new(
@@ -657,20 +765,47 @@ fn is_numeric(classes: &ClassLabels) -> bool {
 /// Labels (each an index into its classes) as JS: a Float64Array when they are all numbers,
 /// else an array of strings/booleans/numbers in their own types.
 fn labels_js<'c>(labels: impl Iterator<Item = (&'c ClassLabels, usize)>, numeric: bool) -> JsValue {
+    labels_out(labels, numeric).into()
+}
+
+/// What `predict` returns: numbers (values, or class labels that are all numbers), or labels
+/// of other types as a JS array.
+enum Predicted {
+    Numbers(Vec<f64>),
+    Labels(JsValue),
+}
+
+impl From<Predicted> for JsValue {
+    fn from(p: Predicted) -> JsValue {
+        match p {
+            Predicted::Numbers(v) => Float64Array::from(v.as_slice()).into(),
+            Predicted::Labels(labels) => labels,
+        }
+    }
+}
+
+/// [`labels_js`] before it becomes a JS value.
+fn labels_out<'c>(
+    labels: impl Iterator<Item = (&'c ClassLabels, usize)>,
+    numeric: bool,
+) -> Predicted {
     if numeric {
-        let values: Vec<f64> = labels
-            .map(|(classes, i)| match classes {
-                ClassLabels::Int(v) => v.get(i).map_or(f64::NAN, |l| *l as f64),
-                ClassLabels::Float(v) => v.get(i).copied().unwrap_or(f64::NAN),
-                _ => f64::NAN,
-            })
-            .collect();
-        Float64Array::from(values.as_slice()).into()
+        Predicted::Numbers(
+            labels
+                .map(|(classes, i)| match classes {
+                    ClassLabels::Int(v) => v.get(i).map_or(f64::NAN, |l| *l as f64),
+                    ClassLabels::Float(v) => v.get(i).copied().unwrap_or(f64::NAN),
+                    _ => f64::NAN,
+                })
+                .collect(),
+        )
     } else {
-        labels
-            .map(|(classes, i)| label_js(classes, i))
-            .collect::<Array>()
-            .into()
+        Predicted::Labels(
+            labels
+                .map(|(classes, i)| label_js(classes, i))
+                .collect::<Array>()
+                .into(),
+        )
     }
 }
 
@@ -717,33 +852,8 @@ impl Model {
         x: ModelInput,
         #[wasm_bindgen(js_name = nCols)] n_cols: Option<u32>,
     ) -> Result<PredictOutput, JsValue> {
-        guarded(|| {
-            let mut values = Vec::new();
-            let mut indices = Vec::new();
-            self.for_each_chunk(&x.into(), n_cols, |rows| {
-                match self.inner.predict(rows)? {
-                    Predictions::Values { data, .. } => values.extend(data),
-                    Predictions::ClassIndices(i)
-                    | Predictions::MultiClassIndices { indices: i, .. } => indices.extend(i),
-                }
-                Ok(())
-            })?;
-            let out = if let Some(outputs) = self.inner.output_classes() {
-                // Row-major `nRows × nOutputs` labels, each in its output's type (like a
-                // multi-output regressor's values): a Float64Array when every output's labels
-                // are numbers.
-                let k = outputs.len().max(1);
-                let labels = indices
-                    .chunks_exact(k)
-                    .flat_map(|row| outputs.iter().copied().zip(row.iter().copied()));
-                labels_js(labels, outputs.iter().all(|c| is_numeric(c)))
-            } else if self.inner.classes().is_some() {
-                self.labels_to_js(&indices)?
-            } else {
-                Float64Array::from(values.as_slice()).into()
-            };
-            Ok(out.unchecked_into())
-        })
+        self.predict_from(x.into(), n_cols)
+            .map(|p| JsValue::from(p).unchecked_into())
     }
 
     /// Per-row results for a batch with bad rows in it: one entry per input row, in order —
@@ -756,7 +866,7 @@ impl Model {
         #[wasm_bindgen(js_name = nCols)] n_cols: Option<u32>,
     ) -> Result<RowResults, JsValue> {
         guarded(|| {
-            let x: JsValue = x.into();
+            let x = Source::from(x);
             let width: usize;
             // Every row: its values, or the error that stops it.
             let mut parsed: Vec<Result<Vec<Cell>, JsValue>> = Vec::new();
@@ -767,7 +877,9 @@ impl Model {
                         parsed.push(self.parse_row(&row, i, width));
                     }
                 }
-                JsInput::Typed { n_cols: typed, .. } | JsInput::TypedF32 { n_cols: typed, .. } => {
+                JsInput::Typed { n_cols: typed, .. }
+                | JsInput::Slice { n_cols: typed, .. }
+                | JsInput::TypedF32 { n_cols: typed, .. } => {
                     width = typed;
                     self.for_each_chunk(&x, n_cols, |input| {
                         if let Input::Rows(rows) = input {
@@ -898,29 +1010,8 @@ impl Model {
         x: ModelInput,
         #[wasm_bindgen(js_name = nCols)] n_cols: Option<u32>,
     ) -> Result<Float64Array, JsValue> {
-        let Some(outputs) = self.inner.output_classes() else {
-            return self.numbers_per_chunk(x, n_cols, &|rows| self.inner.predict_proba(rows));
-        };
-        guarded(|| {
-            // Chunks of a typed array each return their own blocks: regroup them per output.
-            let widths: Vec<usize> = outputs.iter().map(|c| c.len()).collect();
-            let mut per_output: Vec<Vec<f64>> = vec![Vec::new(); widths.len()];
-            self.for_each_chunk(&x.into(), n_cols, |rows| {
-                let n_rows = match rows {
-                    Input::Rows(r) => r.n_rows(),
-                    Input::Table(t) => t.n_rows(),
-                };
-                let all = self.inner.predict_proba(rows)?;
-                let mut at = 0;
-                for (out, w) in per_output.iter_mut().zip(&widths) {
-                    let end = at + n_rows * w;
-                    out.extend_from_slice(all.get(at..end).unwrap_or(&[]));
-                    at = end;
-                }
-                Ok(())
-            })?;
-            Ok(Float64Array::from(per_output.concat().as_slice()))
-        })
+        self.predict_proba_from(x.into(), n_cols)
+            .map(|v| Float64Array::from(v.as_slice()))
     }
 
     /// Outlier detectors (IsolationForest): scikit-learn's `score_samples`, one per row (lower
@@ -931,7 +1022,8 @@ impl Model {
         x: ModelInput,
         #[wasm_bindgen(js_name = nCols)] n_cols: Option<u32>,
     ) -> Result<Float64Array, JsValue> {
-        self.numbers_per_chunk(x, n_cols, &|rows| self.inner.score_samples(rows))
+        self.numbers_per_chunk(x.into(), n_cols, &|rows| self.inner.score_samples(rows))
+            .map(|v| Float64Array::from(v.as_slice()))
     }
 
     /// Raw class scores, `nRows × nScores` row-major (one column for binary classifiers); for
@@ -942,7 +1034,10 @@ impl Model {
         x: ModelInput,
         #[wasm_bindgen(js_name = nCols)] n_cols: Option<u32>,
     ) -> Result<Float64Array, JsValue> {
-        self.numbers_per_chunk(x, n_cols, &|rows| Ok(self.inner.decision_function(rows)?.0))
+        self.numbers_per_chunk(x.into(), n_cols, &|rows| {
+            Ok(self.inner.decision_function(rows)?.0)
+        })
+        .map(|v| Float64Array::from(v.as_slice()))
     }
 
     /// A transformer's output (a fitted ColumnTransformer, scaler or encoder saved on its own,
@@ -953,7 +1048,8 @@ impl Model {
         x: ModelInput,
         #[wasm_bindgen(js_name = nCols)] n_cols: Option<u32>,
     ) -> Result<Float64Array, JsValue> {
-        self.numbers_per_chunk(x, n_cols, &|rows| Ok(self.inner.transform(rows)?.0))
+        self.numbers_per_chunk(x.into(), n_cols, &|rows| Ok(self.inner.transform(rows)?.0))
+            .map(|v| Float64Array::from(v.as_slice()))
     }
 
     /// LabelEncoder / LabelBinarizer: the labels of codes (`[0, 2, 1]`) or of indicator rows
@@ -1010,7 +1106,52 @@ impl Model {
         x: ModelInput,
         #[wasm_bindgen(js_name = nCols)] n_cols: Option<u32>,
     ) -> Result<Float64Array, JsValue> {
-        self.numbers_per_chunk(x, n_cols, &|rows| Ok(self.inner.apply(rows)?.0))
+        self.numbers_per_chunk(x.into(), n_cols, &|rows| Ok(self.inner.apply(rows)?.0))
+            .map(|v| Float64Array::from(v.as_slice()))
+    }
+
+    /// Whether `predict` returns a `Float64Array` (so it can take [`Self::typed_call`]).
+    #[doc(hidden)]
+    #[wasm_bindgen(js_name = "__predictsNumbers", skip_typescript)]
+    pub fn predicts_numbers_js(&self) -> bool {
+        self.predicts_numbers()
+    }
+
+    /// The typed-array fast path: `predict` (numeric predictions only), `predictProba`, `decisionFunction`, `scoreSamples`,
+    /// `transform` or `apply` (`method` 0–5) on a small `Float64Array`, which the JS glue copies
+    /// straight into wasm memory (`pkg-config/typed-fast-path.js` routes calls here). Passing
+    /// the array as a JS object instead costs ~0.5 µs more per call (imports to check its type,
+    /// read its length and copy it), a fifth of a single-row tree prediction. Same code and
+    /// errors as the public methods. Not part of the API.
+    #[doc(hidden)]
+    #[wasm_bindgen(js_name = "__typedCall", skip_typescript)]
+    pub fn typed_call(
+        &self,
+        method: u32,
+        x: &[f64],
+        n_cols: Option<u32>,
+    ) -> Result<Vec<f64>, JsValue> {
+        let numbers = |method: &dyn Fn(Input) -> Result<Vec<f64>, Error>| {
+            self.numbers_per_chunk(Source::F64(x), n_cols, method)
+        };
+        match method {
+            0 => match self.predict_from(Source::F64(x), n_cols)? {
+                Predicted::Numbers(v) => Ok(v),
+                Predicted::Labels(_) => Err(js_error(Error::new(
+                    ErrorCode::Internal,
+                    "the typed-array path of predict is for numeric predictions",
+                ))),
+            },
+            1 => self.predict_proba_from(Source::F64(x), n_cols),
+            2 => numbers(&|rows| Ok(self.inner.decision_function(rows)?.0)),
+            3 => numbers(&|rows| self.inner.score_samples(rows)),
+            4 => numbers(&|rows| Ok(self.inner.transform(rows)?.0)),
+            5 => numbers(&|rows| Ok(self.inner.apply(rows)?.0)),
+            _ => Err(js_error(Error::new(
+                ErrorCode::Internal,
+                format!("no typed-array method {method}"),
+            ))),
+        }
     }
 
     /// Facts about the model as a plain object.
