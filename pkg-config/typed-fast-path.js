@@ -8,6 +8,8 @@
 // are identical (`predict` takes this path only when it returns numbers).
 {
   const TYPED_CALL_MAX_VALUES = 4096;
+  // Whether predict returns numbers is fixed per model: asked once, kept under a symbol.
+  const PREDICTS_NUMBERS = Symbol("predictsNumbers");
   const methods = { predict: 0, predictProba: 1, decisionFunction: 2, scoreSamples: 3, transform: 4, apply: 5 };
   for (const [name, method] of Object.entries(methods)) {
     const general = Model.prototype[name];
@@ -16,7 +18,7 @@
       writable: true,
       value: function (x, nCols) {
         return x instanceof Float64Array && x.length <= TYPED_CALL_MAX_VALUES
-          && (method !== 0 || this.__predictsNumbers())
+          && (method !== 0 || (this[PREDICTS_NUMBERS] ??= this.__predictsNumbers()))
           ? this.__typedCall(method, x, nCols)
           : general.call(this, x, nCols);
       },

@@ -586,12 +586,7 @@ impl Model {
         guarded(|| {
             let mut out = Vec::new();
             self.for_each_chunk(&x, n_cols, |rows| {
-                let numbers = method(rows)?;
-                if out.is_empty() {
-                    out = numbers; // the first (often only) chunk: no copy
-                } else {
-                    out.extend(numbers);
-                }
+                append(&mut out, method(rows)?);
                 Ok(())
             })?;
             Ok(out)
@@ -694,9 +689,9 @@ impl Model {
             let mut indices = Vec::new();
             self.for_each_chunk(&x, n_cols, |rows| {
                 match self.inner.predict(rows)? {
-                    Predictions::Values { data, .. } => values.extend(data),
+                    Predictions::Values { data, .. } => append(&mut values, data),
                     Predictions::ClassIndices(i)
-                    | Predictions::MultiClassIndices { indices: i, .. } => indices.extend(i),
+                    | Predictions::MultiClassIndices { indices: i, .. } => append(&mut indices, i),
                 }
                 Ok(())
             })?;
@@ -754,6 +749,15 @@ impl Model {
             indices.iter().map(|i| (classes, *i)),
             is_numeric(classes),
         ))
+    }
+}
+
+/// Append a chunk's results; the first (often the only) chunk is moved, not copied.
+fn append<T>(all: &mut Vec<T>, chunk: Vec<T>) {
+    if all.is_empty() {
+        *all = chunk;
+    } else {
+        all.extend(chunk);
     }
 }
 

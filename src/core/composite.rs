@@ -44,7 +44,7 @@ impl Member {
             Cow::Owned(frame.into_row_major(&self.name)?)
         };
         let rows = Rows::new(&data, self.estimator.n_features())?.numbered_from(x.first_row());
-        rows.expect(self.estimator.input_rule(), &names, &self.name)
+        rows.expect(self.estimator.input_rule(), &names, &|| &self.name)
             .map_err(|e| e.context(format!("member {:?}", self.name)))?;
         Ok(data)
     }

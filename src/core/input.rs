@@ -87,8 +87,14 @@ impl<'a> Rows<'a> {
         Ok(())
     }
 
-    /// Apply an [`InputRule`]; the error names the first bad row and column.
-    pub fn expect(&self, rule: InputRule, feature_names: &[String], estimator: &str) -> Result<()> {
+    /// Apply an [`InputRule`]; the error names the first bad row and column, and the estimator
+    /// (`estimator` is only called to write that message).
+    pub fn expect<'n>(
+        &self,
+        rule: InputRule,
+        feature_names: &[String],
+        estimator: &dyn Fn() -> &'n str,
+    ) -> Result<()> {
         match rule {
             InputRule::Finite => self.expect_finite(feature_names, estimator),
             InputRule::FiniteF32 => self.reject(feature_names, estimator, |v| {
@@ -101,23 +107,27 @@ impl<'a> Rows<'a> {
 
     /// Reject NaN and ±infinity, as scikit-learn's input validation does for estimators that
     /// cannot take missing values. The error names the first bad row and column.
-    pub fn expect_finite(&self, feature_names: &[String], estimator: &str) -> Result<()> {
+    pub fn expect_finite<'n>(
+        &self,
+        feature_names: &[String],
+        estimator: &dyn Fn() -> &'n str,
+    ) -> Result<()> {
         self.reject(feature_names, estimator, |v| !v.is_finite())
     }
 
     /// XGBoost takes NaN (missing) but refuses values that are infinite as float32.
-    pub fn expect_finite_f32_or_nan(
+    pub fn expect_finite_f32_or_nan<'n>(
         &self,
         feature_names: &[String],
-        estimator: &str,
+        estimator: &dyn Fn() -> &'n str,
     ) -> Result<()> {
         self.reject(feature_names, estimator, |v| (v as f32).is_infinite())
     }
 
-    fn reject(
+    fn reject<'n>(
         &self,
         feature_names: &[String],
-        estimator: &str,
+        estimator: &dyn Fn() -> &'n str,
         refused: impl Fn(f64) -> bool,
     ) -> Result<()> {
         for (row_index, row) in self.iter().enumerate() {
@@ -134,6 +144,7 @@ impl<'a> Rows<'a> {
                     .get(col)
                     .map(|n| format!(" ({n:?})"))
                     .unwrap_or_default();
+                let estimator = estimator();
                 return Err(Error::bad_input(format!(
                     "row {}, column {col}{name}: {what} is not accepted by {estimator}; \
                      impute or drop missing values first",

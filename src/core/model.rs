@@ -567,11 +567,9 @@ impl Model {
             _ => self.estimator_n_features(),
         };
         let rows = Rows::new(&data, width)?.numbered_from(first_row);
-        rows.expect(
-            self.estimator.input_rule(),
-            &out_names,
-            self.short_class_name(),
-        )?;
+        rows.expect(self.estimator.input_rule(), &out_names, &|| {
+            self.short_class_name()
+        })?;
         Ok((data, width))
     }
 
