@@ -371,6 +371,10 @@ impl From<ModelInput> for Source<'_> {
     }
 }
 
+/// The most values the JS glue sends through [`Model::typed_call`]
+/// (`TYPED_CALL_MAX_VALUES` in `pkg-config/typed-fast-path.js`).
+const TYPED_CALL_MAX_VALUES: usize = 4096;
+
 /// Input as the skin sees it: a typed array (read in chunks), its numbers already in wasm
 /// memory, or JS row values.
 enum JsInput<'a> {
@@ -1135,6 +1139,16 @@ impl Model {
         x: &[f64],
         n_cols: Option<u32>,
     ) -> Result<Vec<f64>, JsValue> {
+        // The glue routes only small arrays here; a direct call stays within one chunk too.
+        if x.len() > TYPED_CALL_MAX_VALUES {
+            return Err(js_error(Error::new(
+                ErrorCode::Internal,
+                format!(
+                    "__typedCall takes at most {TYPED_CALL_MAX_VALUES} values; call the public \
+                     methods"
+                ),
+            )));
+        }
         let numbers = |method: &dyn Fn(Input) -> Result<Vec<f64>, Error>| {
             self.numbers_per_chunk(Source::F64(x), n_cols, method)
         };

@@ -59,8 +59,8 @@ function outcome(f) {
   }
 }
 
-/** Bits of a numeric result (so -0, NaN payloads and the last ulp all count). */
-const bits = (a) => Array.from(new BigUint64Array(Float64Array.from(a).buffer));
+/** Bits of a Float64Array (so -0, NaN payloads and the last ulp all count). */
+const bits = (a) => Array.from(new BigUint64Array(a.buffer, a.byteOffset, a.length));
 
 /**
  * The whole-batch result of `big` (the rows repeated `times` times) cut back to the first copy:
@@ -69,13 +69,14 @@ const bits = (a) => Array.from(new BigUint64Array(Float64Array.from(a).buffer));
  */
 function firstCopy(out, nRows, times, blockWidths) {
   if (!blockWidths) return out.slice(0, out.length / times);
-  const parts = [];
+  const first = out.slice(0, out.length / times); // same type as `out`, overwritten below
   let at = 0;
+  let to = 0;
   for (const w of blockWidths) {
-    parts.push(...out.slice(at, at + nRows * w));
+    for (let i = 0; i < nRows * w; i++) first[to++] = out[at + i];
     at += nRows * times * w;
   }
-  return parts;
+  return first;
 }
 
 test("a small Float64Array gives the general path's exact bits and errors on every fixture model", () => {
@@ -104,11 +105,12 @@ test("a small Float64Array gives the general path's exact bits and errors on eve
       const where = `${fx.name} ${method}`;
       if (general.code !== undefined) {
         assert.equal(fast.code, general.code, `${where}: same error code`);
+        assert.equal(fast.message, general.message, `${where}: same error message`);
         continue;
       }
       assert.equal(fast.code, undefined, `${where}: fast path failed: ${fast.message}`);
       const blocks = method === "predictProba" && outputClasses ? outputClasses.map((c) => c.length) : null;
-      const want = firstCopy(Array.from(general.out), rows.length, times, blocks);
+      const want = firstCopy(general.out, rows.length, times, blocks);
       if (fast.out instanceof Float64Array) {
         assert.ok(general.out instanceof Float64Array, `${where}: same output type`);
         assert.deepEqual(bits(fast.out), bits(want), `${where}: same bits`);
@@ -139,6 +141,10 @@ test("bad typed input fails the same way on the fast and the general path", () =
       ["infinity in row 1", (n) => rowsOf(n, (i) => (i === nf + 4 ? Infinity : i % 3)), undefined, true],
       ["NaN in row 2", (n) => rowsOf(n, (i) => (i === 2 * nf + 7 ? NaN : i % 3)), undefined, true],
       ["no rows", () => new Float64Array(0), undefined, true],
+      ["nCols 0", (n) => rowsOf(n, (i) => i % 5), 0, true],
+      ["nCols −1", (n) => rowsOf(n, (i) => i % 5), -1, false],
+      ["nCols NaN", (n) => rowsOf(n, (i) => i % 5), NaN, false],
+      ["nCols 2.5", (n) => rowsOf(n, (i) => i % 5), 2.5, false],
     ];
     for (const [what, make, nCols, sameMessage] of cases) {
       for (const method of ["predict", "predictProba", "decisionFunction"]) {
@@ -169,4 +175,46 @@ test("predict with string labels stays on the general path and returns the label
   const labels = model.predict(Float64Array.from(c.X.flat()));
   assert.equal(fastCalls, before, "string labels cannot come back as a Float64Array");
   assert.deepEqual(Array.from(labels), c.predict);
+});
+
+test("an array whose length lies, or a subclass, takes the general path and cannot write past the copy", () => {
+  const c = readFixtureJson(join(fixtures, "sk13/logreg_binary_breast_cancer.json"));
+  const model = wp.load(new Uint8Array(readFileSync(join(fixtures, "sk13/logreg_binary_breast_cancer.p2.pkl"))));
+  const X = Float64Array.from(c.X.flat());
+  const want = bits(model.predictProba(X));
+  class Rows64 extends Float64Array {}
+  const lying = new Float64Array(4000);
+  Object.defineProperty(lying, "length", { get: () => 30 });
+  const subclassLying = new (class extends Float64Array {
+    get length() {
+      return 30;
+    }
+  })(4000);
+  const before = fastCalls;
+  for (const x of [lying, subclassLying]) {
+    const result = outcome(() => model.predictProba(x));
+    assert.ok(result.out !== undefined || result.message !== undefined);
+  }
+  // An honest subclass predicts like the plain array (through the general path).
+  assert.deepEqual(bits(model.predictProba(Rows64.from(X))), want);
+  assert.equal(fastCalls, before, "none of these took the fast path");
+  // Nothing was overwritten: the model still predicts its fixture exactly, and loading works.
+  assert.deepEqual(bits(model.predictProba(X)), want);
+  assert.ok(wp.load(new Uint8Array(readFileSync(join(fixtures, "sk13/logreg_binary_breast_cancer.p2.pkl")))));
+});
+
+test("a frozen model still predicts through the fast path", () => {
+  const c = readFixtureJson(join(fixtures, "sk19/tree_rf_classifier_breast_cancer.json"));
+  const model = Object.freeze(wp.load(new Uint8Array(readFileSync(join(fixtures, "sk19/tree_rf_classifier_breast_cancer.p5.pkl")))));
+  const X = Float64Array.from(c.X.flat(), (v) => (v === null ? NaN : v));
+  const before = fastCalls;
+  assert.deepEqual(Array.from(model.predict(X)), c.predict);
+  assert.equal(fastCalls - before, 1);
+});
+
+test("__typedCall refuses more values than the glue sends it", () => {
+  const model = wp.load(new Uint8Array(readFileSync(join(fixtures, "sk13/logreg_binary_breast_cancer.p2.pkl"))));
+  const { code } = outcome(() => typedCall.call(model, 1, new Float64Array(30 * 200), undefined));
+  assert.equal(code, "INTERNAL");
+  assert.equal(model.predictProba(new Float64Array(30)).length, 2, "the model keeps working");
 });
