@@ -3,6 +3,8 @@
 //! Every failure becomes a JS `Error` whose `code` property is the stable [`ErrorCode`] string,
 //! so callers can branch on it. Numeric outputs are typed arrays, never JSON.
 
+use std::borrow::Cow;
+
 use js_sys::{Array, ArrayBuffer, Float32Array, Float64Array, Object, Reflect, Uint8Array};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
@@ -371,6 +373,17 @@ impl From<ModelInput> for Source<'_> {
     }
 }
 
+/// The methods by number, as the typed-array glue sends them to [`Model::typed_call`]
+/// (`methods` in `pkg-config/typed-fast-path.js`).
+mod method {
+    pub const PREDICT: u32 = 0;
+    pub const PREDICT_PROBA: u32 = 1;
+    pub const DECISION_FUNCTION: u32 = 2;
+    pub const SCORE_SAMPLES: u32 = 3;
+    pub const TRANSFORM: u32 = 4;
+    pub const APPLY: u32 = 5;
+}
+
 /// The most values the JS glue sends through [`Model::typed_call`]
 /// (`TYPED_CALL_MAX_VALUES` in `pkg-config/typed-fast-path.js`).
 const TYPED_CALL_MAX_VALUES: usize = 4096;
@@ -598,72 +611,65 @@ impl Model {
     }
 
     /// Run `f` over the input in row order: typed arrays chunk by chunk, JS rows all at once.
-    fn for_each_chunk(
+    fn for_each_chunk<'a>(
         &self,
-        x: &Source,
+        x: &Source<'a>,
         n_cols: Option<u32>,
         mut f: impl FnMut(Input) -> crate::Result<()>,
     ) -> Result<(), JsValue> {
-        let typed =
-            |len: u32, n_cols: usize, f: &mut dyn FnMut(u32, u32, usize) -> Result<(), JsValue>| {
-                // Whole-batch shape check first, so a bad length is never half-processed.
-                Rows::new(&[], n_cols).map_err(js_error)?;
-                if n_cols != 0 && len as usize % n_cols != 0 {
-                    return Err(js_error(Error::shape(format!(
+        // Typed input in chunks of CHUNK_ROWS rows: `chunk(a, b)` gives values `a..b` as f64.
+        let mut typed = |len: u32,
+                         n_cols: usize,
+                         chunk: &dyn Fn(u32, u32) -> Cow<'a, [f64]>|
+         -> Result<(), JsValue> {
+            // Whole-batch shape check first, so a bad length is never half-processed.
+            Rows::new(&[], n_cols).map_err(js_error)?;
+            if n_cols != 0 && len as usize % n_cols != 0 {
+                return Err(js_error(Error::shape(format!(
                     "input has {len} values, which is not a whole number of rows of {n_cols} columns"
                 ))));
+            }
+            let n_rows = (len as usize).checked_div(n_cols).unwrap_or(0);
+            let mut first = 0;
+            loop {
+                let end = (first + CHUNK_ROWS).min(n_rows);
+                let data = chunk((first * n_cols) as u32, (end * n_cols) as u32);
+                let rows = Rows::new(&data, n_cols)
+                    .map_err(js_error)?
+                    .numbered_from(first);
+                f(Input::Rows(rows)).map_err(js_error)?;
+                if end >= n_rows {
+                    return Ok(());
                 }
-                let n_rows = (len as usize).checked_div(n_cols).unwrap_or(0);
-                let mut first = 0;
-                loop {
-                    let end = (first + CHUNK_ROWS).min(n_rows);
-                    let (a, b) = ((first * n_cols) as u32, (end * n_cols) as u32);
-                    f(a, b, first)?;
-                    if end >= n_rows {
-                        return Ok(());
-                    }
-                    first = end;
-                }
-            };
+                first = end;
+            }
+        };
         match self.input(x, n_cols)? {
             JsInput::Typed { array, n_cols } => {
                 let len = array.length();
-                typed(len, n_cols, &mut |a, b, first| {
+                typed(len, n_cols, &|a, b| {
                     // A one-chunk call (every small batch) copies the array without first
                     // making a subarray object in JS.
-                    let data = if a == 0 && b == len {
+                    Cow::Owned(if a == 0 && b == len {
                         array.to_vec()
                     } else {
                         array.subarray(a, b).to_vec()
-                    };
-                    let rows = Rows::new(&data, n_cols)
-                        .map_err(js_error)?
-                        .numbered_from(first);
-                    f(Input::Rows(rows)).map_err(js_error)
+                    })
                 })
             }
-            JsInput::Slice { data, n_cols } => {
-                typed(data.len() as u32, n_cols, &mut |a, b, first| {
-                    let rows = Rows::new(data.get(a as usize..b as usize).unwrap_or(&[]), n_cols)
-                        .map_err(js_error)?
-                        .numbered_from(first);
-                    f(Input::Rows(rows)).map_err(js_error)
-                })
-            }
-            JsInput::TypedF32 { array, n_cols } => {
-                typed(array.length(), n_cols, &mut |a, b, first| {
-                    let data: Vec<f64> = array
+            JsInput::Slice { data, n_cols } => typed(data.len() as u32, n_cols, &|a, b| {
+                Cow::Borrowed(data.get(a as usize..b as usize).unwrap_or(&[]))
+            }),
+            JsInput::TypedF32 { array, n_cols } => typed(array.length(), n_cols, &|a, b| {
+                Cow::Owned(
+                    array
                         .subarray(a, b)
                         .to_vec()
                         .into_iter()
                         .map(f64::from)
-                        .collect();
-                    let rows = Rows::new(&data, n_cols)
-                        .map_err(js_error)?
-                        .numbered_from(first);
-                    f(Input::Rows(rows)).map_err(js_error)
-                })
-            }
+                        .collect(),
+                )
+            }),
             JsInput::Rows(rows) => {
                 let n_features = self.rows_width(&rows)?;
                 let mut cells =
@@ -714,6 +720,40 @@ impl Model {
                 Predicted::Numbers(values)
             })
         })
+    }
+
+    /// A method whose result is numbers (see [`method`]), on input from either source.
+    fn numbers(&self, method: u32, x: Source, n_cols: Option<u32>) -> Result<Vec<f64>, JsValue> {
+        match method {
+            method::PREDICT_PROBA => self.predict_proba_from(x, n_cols),
+            method::DECISION_FUNCTION => {
+                self.numbers_per_chunk(x, n_cols, &|rows| Ok(self.inner.decision_function(rows)?.0))
+            }
+            method::SCORE_SAMPLES => {
+                self.numbers_per_chunk(x, n_cols, &|rows| self.inner.score_samples(rows))
+            }
+            method::TRANSFORM => {
+                self.numbers_per_chunk(x, n_cols, &|rows| Ok(self.inner.transform(rows)?.0))
+            }
+            method::APPLY => {
+                self.numbers_per_chunk(x, n_cols, &|rows| Ok(self.inner.apply(rows)?.0))
+            }
+            _ => Err(js_error(Error::new(
+                ErrorCode::Internal,
+                format!("no numeric method {method}"),
+            ))),
+        }
+    }
+
+    /// [`Self::numbers`] on the caller's JS value, as a `Float64Array`.
+    fn numbers_js(
+        &self,
+        method: u32,
+        x: ModelInput,
+        n_cols: Option<u32>,
+    ) -> Result<Float64Array, JsValue> {
+        self.numbers(method, x.into(), n_cols)
+            .map(|v| Float64Array::from(v.as_slice()))
     }
 
     fn predict_proba_from(&self, x: Source, n_cols: Option<u32>) -> Result<Vec<f64>, JsValue> {
@@ -1018,8 +1058,7 @@ impl Model {
         x: ModelInput,
         #[wasm_bindgen(js_name = nCols)] n_cols: Option<u32>,
     ) -> Result<Float64Array, JsValue> {
-        self.predict_proba_from(x.into(), n_cols)
-            .map(|v| Float64Array::from(v.as_slice()))
+        self.numbers_js(method::PREDICT_PROBA, x, n_cols)
     }
 
     /// Outlier detectors (IsolationForest): scikit-learn's `score_samples`, one per row (lower
@@ -1030,8 +1069,7 @@ impl Model {
         x: ModelInput,
         #[wasm_bindgen(js_name = nCols)] n_cols: Option<u32>,
     ) -> Result<Float64Array, JsValue> {
-        self.numbers_per_chunk(x.into(), n_cols, &|rows| self.inner.score_samples(rows))
-            .map(|v| Float64Array::from(v.as_slice()))
+        self.numbers_js(method::SCORE_SAMPLES, x, n_cols)
     }
 
     /// Raw class scores, `nRows × nScores` row-major (one column for binary classifiers); for
@@ -1042,10 +1080,7 @@ impl Model {
         x: ModelInput,
         #[wasm_bindgen(js_name = nCols)] n_cols: Option<u32>,
     ) -> Result<Float64Array, JsValue> {
-        self.numbers_per_chunk(x.into(), n_cols, &|rows| {
-            Ok(self.inner.decision_function(rows)?.0)
-        })
-        .map(|v| Float64Array::from(v.as_slice()))
+        self.numbers_js(method::DECISION_FUNCTION, x, n_cols)
     }
 
     /// A transformer's output (a fitted ColumnTransformer, scaler or encoder saved on its own,
@@ -1056,8 +1091,7 @@ impl Model {
         x: ModelInput,
         #[wasm_bindgen(js_name = nCols)] n_cols: Option<u32>,
     ) -> Result<Float64Array, JsValue> {
-        self.numbers_per_chunk(x.into(), n_cols, &|rows| Ok(self.inner.transform(rows)?.0))
-            .map(|v| Float64Array::from(v.as_slice()))
+        self.numbers_js(method::TRANSFORM, x, n_cols)
     }
 
     /// LabelEncoder / LabelBinarizer: the labels of codes (`[0, 2, 1]`) or of indicator rows
@@ -1114,8 +1148,7 @@ impl Model {
         x: ModelInput,
         #[wasm_bindgen(js_name = nCols)] n_cols: Option<u32>,
     ) -> Result<Float64Array, JsValue> {
-        self.numbers_per_chunk(x.into(), n_cols, &|rows| Ok(self.inner.apply(rows)?.0))
-            .map(|v| Float64Array::from(v.as_slice()))
+        self.numbers_js(method::APPLY, x, n_cols)
     }
 
     /// Whether `predict` returns a `Float64Array` (so it can take [`Self::typed_call`]).
@@ -1149,25 +1182,14 @@ impl Model {
                 ),
             )));
         }
-        let numbers = |method: &dyn Fn(Input) -> Result<Vec<f64>, Error>| {
-            self.numbers_per_chunk(Source::F64(x), n_cols, method)
-        };
-        match method {
-            0 => match self.predict_from(Source::F64(x), n_cols)? {
-                Predicted::Numbers(v) => Ok(v),
-                Predicted::Labels(_) => Err(js_error(Error::new(
-                    ErrorCode::Internal,
-                    "the typed-array path of predict is for numeric predictions",
-                ))),
-            },
-            1 => self.predict_proba_from(Source::F64(x), n_cols),
-            2 => numbers(&|rows| Ok(self.inner.decision_function(rows)?.0)),
-            3 => numbers(&|rows| self.inner.score_samples(rows)),
-            4 => numbers(&|rows| Ok(self.inner.transform(rows)?.0)),
-            5 => numbers(&|rows| Ok(self.inner.apply(rows)?.0)),
-            _ => Err(js_error(Error::new(
+        if method != method::PREDICT {
+            return self.numbers(method, Source::F64(x), n_cols);
+        }
+        match self.predict_from(Source::F64(x), n_cols)? {
+            Predicted::Numbers(v) => Ok(v),
+            Predicted::Labels(_) => Err(js_error(Error::new(
                 ErrorCode::Internal,
-                format!("no typed-array method {method}"),
+                "the typed-array path of predict is for numeric predictions",
             ))),
         }
     }
