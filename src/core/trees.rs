@@ -93,8 +93,8 @@ struct EvalNode {
     /// The column read (a split; a leaf's reads are ignored).
     feature: u32,
     first: u32,
-    /// A split: its global index in the stored form (for `apply`, and to rebuild that form).
-    /// A leaf: its payload index.
+    /// A split: its global index in the stored form (to rebuild that form). A leaf: its
+    /// payload index (its stored index, for `apply`, is in the threshold and `feature`).
     link: u32,
 }
 
@@ -286,7 +286,8 @@ impl From<StoredEnsemble> for TreeEnsemble {
 
 impl From<TreeEnsemble> for StoredEnsemble {
     /// The stored nodes back from the evaluation ones (the inverse of [`TreeEnsemble::prepare`];
-    /// a node no root reaches, never evaluated, comes back as a leaf with payload 0).
+    /// a node no root reaches, never evaluated, comes back as a leaf with payload 0 — `prepare`
+    /// dropped such nodes from `nan_left`, so the rebuilt form validates).
     fn from(ensemble: TreeEnsemble) -> Self {
         let mut stored = ensemble.stored;
         let nf = u32::try_from(stored.n_features).unwrap_or(u32::MAX);
@@ -450,8 +451,8 @@ impl TreeEnsemble {
         let nodes = std::mem::take(&mut self.stored.nodes);
         let too_many = || Error::limit("too many tree nodes");
         let index = |i: usize| u32::try_from(i).map_err(|_| too_many());
-        let nf =
-            u32::try_from(self.stored.n_features).map_err(|_| Error::limit("too many features"))?;
+        let too_many_features = || Error::limit("too many features");
+        let nf = u32::try_from(self.stored.n_features).map_err(|_| too_many_features())?;
         let mut nan_left = vec![false; nodes.len()];
         for &i in &self.stored.nan_left {
             if let Some(flag) = nan_left.get_mut(i as usize) {
@@ -505,7 +506,7 @@ impl TreeEnsemble {
                     let mirrored = nan_left.get(old).copied().unwrap_or(false);
                     let (feature, threshold, low, high) = if mirrored {
                         (
-                            node.feature + nf,
+                            node.feature.checked_add(nf).ok_or_else(too_many_features)?,
                             (-node.threshold).next_down(),
                             node.right,
                             node.left,
@@ -532,6 +533,12 @@ impl TreeEnsemble {
         }
         eval.truncate(next);
         eval.shrink_to_fit();
+        // A missing-value direction on a node no root reaches is never used; dropping it keeps
+        // the rebuilt stored form (where such a node comes back as a leaf) valid, and rows
+        // unwidened when it was the only one.
+        self.stored
+            .nan_left
+            .retain(|&i| reached.get(i as usize).copied().unwrap_or(false));
         self.n_stored_nodes = nodes.len();
         self.stored.roots.shrink_to_fit();
         self.stored.columns.shrink_to_fit();
@@ -571,7 +578,7 @@ impl TreeEnsemble {
         self.eval.get(i).map_or(0, |n| n.link as usize)
     }
 
-    /// Nodes in all trees.
+    /// Nodes in all trees (those a root reaches).
     pub fn n_nodes(&self) -> usize {
         self.eval.len()
     }
@@ -595,7 +602,7 @@ impl TreeEnsemble {
     #[inline]
     fn leaf_node(&self, t: usize, row: &[f32]) -> usize {
         let mut i = self.eval_roots.get(t).map_or(0, |&r| r as usize);
-        // At most `depth` steps; a row stops early at its leaf (the stored node says so), which
+        // At most `depth` steps; a row stops early at its leaf (which points at itself), which
         // matters for single rows in unbalanced trees.
         for _ in 0..self.depth.get(t).copied().unwrap_or(0) {
             match self.eval.get(i) {
@@ -890,6 +897,29 @@ mod tests {
         assert_eq!(e.leaf_indices(&[f32::NAN, 0.0]), [3.0, 2.0]);
         assert_eq!(e.leaf_indices(&[-2.0, 0.0]), [2.0, 2.0]);
         assert_eq!(e.leaf_indices(&[1.0, 1.0]), [4.0, 3.0]);
+    }
+
+    #[test]
+    fn a_missing_value_direction_on_an_unreachable_split_is_dropped() {
+        let mut b = EnsembleBuilder::new(1, 1, 1);
+        b.push_leaf_values(&[1.0]).unwrap();
+        b.push_leaf_values(&[2.0]).unwrap();
+        b.push_tree_with_missing(
+            vec![
+                Node::split(0, 0.5, 2, 3),
+                Node::split(0, 0.1, 2, 3),
+                Node::leaf(0),
+                Node::leaf(1),
+            ],
+            0,
+            &[1],
+        )
+        .unwrap();
+        let e = b.finish().unwrap();
+        assert!(e.nan_left.is_empty());
+        let mut back = TreeEnsemble::from(StoredEnsemble::from(e.clone()));
+        back.prepare().unwrap();
+        assert_eq!(back, e);
     }
 
     #[test]
