@@ -81,7 +81,7 @@ pub struct TreeEnsemble {
 
 /// An evaluation node (16 bytes). A split sends a row to `first + (x <= threshold)`: its
 /// children are adjacent, the one for `x > threshold` (and NaN) first, so the step is a
-/// compare and an add (measured natively: forest of 100 and GradientBoosting batches 13–16 %
+/// compare and an add (measured natively: forest of 100 and GradientBoosting batches 10–15 %
 /// faster than a select between two stored children, the fully grown forest 20 %). A split
 /// that sends NaN left reads the negated column instead (see [`TreeEnsemble::prepare`]). A
 /// leaf points at itself with a NaN threshold (`x <= NaN` is false for every `x`), so it keeps
