@@ -117,6 +117,13 @@ impl EvalNode {
         }
     }
 
+    /// The node a row with value `x` at this node's column goes to: the pair's second node when
+    /// `x <= threshold`, else (and for NaN) the first; a leaf keeps it.
+    #[inline(always)]
+    fn child(&self, x: f32) -> usize {
+        self.first as usize + usize::from(x <= self.threshold)
+    }
+
     /// The node's global index in the stored form (`self` at evaluation index `i`).
     fn source(&self, i: usize) -> u32 {
         if is_leaf(self, i) {
@@ -563,7 +570,7 @@ impl TreeEnsemble {
                         .get(lane * nf + node.feature as usize)
                         .copied()
                         .unwrap_or(0.0);
-                    *i = node.first as usize + usize::from(x <= node.threshold);
+                    *i = node.child(x);
                 }
             }
         }
@@ -608,7 +615,7 @@ impl TreeEnsemble {
             match self.eval.get(i) {
                 Some(node) if !is_leaf(node, i) => {
                     let x = row.get(node.feature as usize).copied().unwrap_or(0.0);
-                    i = node.first as usize + usize::from(x <= node.threshold);
+                    i = node.child(x);
                 }
                 _ => break,
             }
@@ -746,7 +753,7 @@ impl TreeEnsemble {
             for i in idx.iter_mut().take(n_trees) {
                 if let Some(node) = self.eval.get(*i) {
                     let x = row.get(node.feature as usize).copied().unwrap_or(0.0);
-                    *i = node.first as usize + usize::from(x <= node.threshold);
+                    *i = node.child(x);
                 }
             }
         }
