@@ -849,6 +849,7 @@ mod tests {
         )
         .unwrap();
         let err = b.finish().unwrap_err();
+        assert_eq!(err.code(), crate::error::ErrorCode::InvalidModel);
         assert!(err.message().contains("two parents"), "{err}");
     }
 
