@@ -98,7 +98,7 @@ impl<'a> Rows<'a> {
         match rule {
             InputRule::Finite => self.expect_finite(feature_names, estimator),
             InputRule::FiniteF32 => self.reject(feature_names, estimator, |v| {
-                v.is_nan() || (v as f32).is_infinite()
+                v.is_nan() | (v as f32).is_infinite()
             }),
             InputRule::FiniteF32OrNan => self.expect_finite_f32_or_nan(feature_names, estimator),
             InputRule::Anything => Ok(()),
@@ -130,6 +130,12 @@ impl<'a> Rows<'a> {
         estimator: &dyn Fn() -> &'n str,
         refused: impl Fn(f64) -> bool,
     ) -> Result<()> {
+        // One branch-free pass over every value first, which vectorizes (row by row with an
+        // early exit, this check was 4 % of a GradientBoosting batch in wasm); the row and
+        // column are looked up only when some value is refused.
+        if !self.data.iter().fold(false, |any, &v| any | refused(v)) {
+            return Ok(());
+        }
         for (row_index, row) in self.iter().enumerate() {
             if let Some(col) = row.iter().position(|&v| refused(v)) {
                 let value = row.get(col).copied().unwrap_or(f64::NAN);

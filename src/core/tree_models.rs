@@ -11,7 +11,9 @@ use crate::error::{Error, Result};
 
 /// Rows cast to f32, as scikit-learn's tree models do before traversal.
 pub fn rows_f32(x: &Rows) -> Vec<f32> {
-    x.iter().flatten().map(|&v| v as f32).collect()
+    // Over the flat values, not row by row: the loop then vectorizes (row by row it was 6–9 %
+    // of a forest or GradientBoosting batch in wasm). `Rows` holds whole rows only.
+    x.data().iter().map(|&v| v as f32).collect()
 }
 
 fn sums(trees: &TreeEnsemble, x: &Rows, base: &[f64]) -> Vec<f64> {
