@@ -305,10 +305,13 @@ impl From<TreeEnsemble> for StoredEnsemble {
             let Some(slot) = nodes.get_mut(e.source(i) as usize) else {
                 continue;
             };
+            if is_leaf(e, i) {
+                *slot = Node::leaf(e.link);
+                continue;
+            }
+            // The pair's first child takes `x > t` (and NaN), its second `x <= t`.
             let (high, low) = (source(e.first), source(e.first.wrapping_add(1)));
-            *slot = if is_leaf(e, i) {
-                Node::leaf(e.link)
-            } else if stored.nan_left.binary_search(&e.link).is_ok() {
+            *slot = if stored.nan_left.binary_search(&e.link).is_ok() {
                 Node {
                     feature: e.feature.wrapping_sub(nf),
                     threshold: -e.threshold.next_up(),
