@@ -708,7 +708,7 @@ impl<'a> Vm<'a> {
                     .map_err(|e| e.context(format!("pickle byte {}", self.op_offset)))?;
                 let array = NdArray::from_raw(dtype.clone(), shape, fortran, bytes.clone())
                     .map_err(|e| e.context(format!("pickle byte {}", self.op_offset)))?;
-                self.alloc(Value::Array(array))
+                self.alloc(Value::Array(Box::new(array)))
             }
             Global::NumpyScalar => {
                 let (Some(dtype), Some(data)) = (arg(0), arg(1)) else {
@@ -835,7 +835,7 @@ impl<'a> Vm<'a> {
                     numpy::ArrayData::Objects(v) => v.len() * 4,
                 };
                 self.charge(payload)?;
-                *self.arena.get_mut(target)? = Value::Array(array);
+                *self.arena.get_mut(target)? = Value::Array(Box::new(array));
                 Ok(())
             }
             Value::Dtype(dtype) => {
@@ -901,7 +901,7 @@ impl<'a> Vm<'a> {
             self.nested = false;
             (self.stack, self.marks, self.memo, self.protocol) = saved;
             match self.arena.get(result?) {
-                Value::Array(a) if a.shape == shape => a.clone(),
+                Value::Array(a) if a.shape == shape => NdArray::clone(a),
                 other => {
                     return Err(Error::bad_format(format!(
                         "object-array stream holds a {} instead of an array of shape {shape:?}",
@@ -933,7 +933,7 @@ impl<'a> Vm<'a> {
             numpy::ArrayData::Objects(v) => v.len() * 4,
         };
         self.charge(payload)?;
-        *self.arena.get_mut(target)? = Value::Array(array);
+        *self.arena.get_mut(target)? = Value::Array(Box::new(array));
         Ok(())
     }
 

@@ -42,7 +42,8 @@ pub enum Value {
     PendingArray,
     /// A numpy dtype (its BUILD state may refine byte order and fields).
     Dtype(Dtype),
-    Array(NdArray),
+    /// Boxed: inline it made every value 104 bytes instead of 40.
+    Array(Box<NdArray>),
 }
 
 impl Value {
@@ -51,6 +52,17 @@ impl Value {
     pub fn as_tuple(&self) -> Option<&[Id]> {
         match self {
             Value::Tuple(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    /// The items of an object ndarray, in C order.
+    pub fn object_array_items(&self) -> Option<&[Id]> {
+        match self {
+            Value::Array(array) => match &array.data {
+                super::numpy::ArrayData::Objects(items) => Some(items),
+                super::numpy::ArrayData::Raw(_) => None,
+            },
             _ => None,
         }
     }

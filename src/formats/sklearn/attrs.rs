@@ -4,7 +4,7 @@
 use crate::core::ClassLabels;
 use crate::error::{Error, Result};
 use crate::formats::pickle::globals::{Class, Global};
-use crate::formats::pickle::numpy::{ArrayData, Kind, NdArray};
+use crate::formats::pickle::numpy::{Kind, NdArray};
 use crate::formats::pickle::value::{Arena, Id, Value};
 
 #[derive(Clone)]
@@ -172,13 +172,11 @@ impl<'a> Attrs<'a> {
 
     /// The items of a list or object ndarray attribute, in C order.
     pub fn items(&self, name: &str) -> Result<Vec<Id>> {
-        match self.require(name)? {
-            Value::List(items) | Value::Tuple(items) => Ok(items.clone()),
-            Value::Array(NdArray {
-                data: ArrayData::Objects(items),
-                ..
-            }) => Ok(items.clone()),
-            other => Err(self.error(
+        let value = self.require(name)?;
+        match (value, value.object_array_items()) {
+            (Value::List(items) | Value::Tuple(items), _) => Ok(items.clone()),
+            (_, Some(items)) => Ok(items.to_vec()),
+            (other, None) => Err(self.error(
                 name,
                 format!("expected a list of estimators, found {}", other.kind()),
             )),

@@ -624,19 +624,17 @@ fn mask(attrs: &Attrs, name: &str) -> Result<Vec<usize>> {
 /// Per-column optional indices: `drop_idx_` (None, an int array, or an object array with None).
 fn optional_indices(attrs: &Attrs, name: &str, n: usize) -> Result<Vec<Option<usize>>> {
     let arena = attrs.arena();
-    match attrs.get(name) {
-        None | Some(Value::None) => Ok(vec![None; n]),
-        Some(Value::Array(NdArray {
-            data: ArrayData::Objects(items),
-            ..
-        })) => Ok(items
+    let value = attrs.get(name);
+    match (value, value.and_then(Value::object_array_items)) {
+        (None | Some(Value::None), _) => Ok(vec![None; n]),
+        (_, Some(items)) => Ok(items
             .iter()
             .map(|&id| match arena.get(id) {
                 Value::Int(v) => usize::try_from(*v).ok(),
                 _ => None,
             })
             .collect()),
-        Some(_) => Ok(indices(attrs, name)?.into_iter().map(Some).collect()),
+        (Some(_), None) => Ok(indices(attrs, name)?.into_iter().map(Some).collect()),
     }
 }
 
