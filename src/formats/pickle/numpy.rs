@@ -570,7 +570,6 @@ impl NdArray {
         // path (a tenth of loading a tree-ensemble pickle in wasm went to it).
         let values: Vec<f64> = match (dtype.kind, dtype.itemsize, dtype.big_endian) {
             (Kind::Float, 8, false) => fixed_width(records, f64::from_le_bytes),
-            (Kind::Int, 8, false) => fixed_width(records, |b| i64::from_le_bytes(b) as f64),
             _ => records.filter_map(|b| dtype.read_f64(b)).collect(),
         };
         if values.len() != self.len() {
@@ -588,7 +587,6 @@ impl NdArray {
         let dtype = &field.dtype;
         let values: Vec<i64> = match (dtype.kind, dtype.itemsize, dtype.big_endian) {
             (Kind::Int, 8, false) => fixed_width(records, i64::from_le_bytes),
-            (Kind::Int, 4, false) => fixed_width(records, |b| i64::from(i32::from_le_bytes(b))),
             (Kind::UInt, 4, false) => fixed_width(records, |b| i64::from(u32::from_le_bytes(b))),
             (Kind::Int | Kind::UInt | Kind::Bool, 1, _) => fixed_width(records, |[b]: [u8; 1]| {
                 if dtype.kind == Kind::Int {
