@@ -532,14 +532,25 @@ impl<'a> Ubj<'a> {
                     .map(|c| f64::from_be_bytes(c.try_into().unwrap_or_default()))
                     .collect(),
             ),
-            _ => {
-                let mut out = Vec::with_capacity(count);
-                let mut sub = Ubj { b: bytes, pos: 0 };
-                for _ in 0..count {
-                    out.push(sub.int(marker)?);
-                }
-                Doc::Ints(out)
-            }
+            // Integers decoded per width in one pass (through `int` per element they took a
+            // sixth of loading an XGBoost UBJSON model natively).
+            b'i' => Doc::Ints(bytes.iter().map(|&b| i64::from(b as i8)).collect()),
+            b'U' => Doc::Ints(bytes.iter().map(|&b| i64::from(b)).collect()),
+            b'I' => Doc::Ints(
+                chunks
+                    .map(|c| i64::from(i16::from_be_bytes(c.try_into().unwrap_or_default())))
+                    .collect(),
+            ),
+            b'l' => Doc::Ints(
+                chunks
+                    .map(|c| i64::from(i32::from_be_bytes(c.try_into().unwrap_or_default())))
+                    .collect(),
+            ),
+            _ => Doc::Ints(
+                chunks
+                    .map(|c| i64::from_be_bytes(c.try_into().unwrap_or_default()))
+                    .collect(),
+            ),
         })
     }
 }
@@ -723,5 +734,68 @@ mod tests {
         // A count larger than the file.
         let huge = [b'[', b'$', b'd', b'#', b'L', 0x7f, 0, 0, 0, 0, 0, 0, 0];
         assert!(parse_ubjson(&huge, &limits).is_err());
+    }
+
+    #[test]
+    fn ubjson_typed_integer_arrays_of_every_width() {
+        let limits = LoadLimits::default();
+        let cases: [(u8, Vec<u8>, Vec<i64>); 5] = [
+            (b'i', vec![0xFF, 0x7F, 0x80], vec![-1, 127, -128]),
+            (b'U', vec![0xFF, 0, 1], vec![255, 0, 1]),
+            (
+                b'I',
+                [
+                    (-2i16).to_be_bytes(),
+                    300i16.to_be_bytes(),
+                    i16::MIN.to_be_bytes(),
+                ]
+                .concat(),
+                vec![-2, 300, -32768],
+            ),
+            (
+                b'l',
+                [
+                    (-70000i32).to_be_bytes(),
+                    1i32.to_be_bytes(),
+                    i32::MAX.to_be_bytes(),
+                ]
+                .concat(),
+                vec![-70000, 1, i64::from(i32::MAX)],
+            ),
+            (
+                b'L',
+                [
+                    (-5i64).to_be_bytes(),
+                    i64::MAX.to_be_bytes(),
+                    0i64.to_be_bytes(),
+                ]
+                .concat(),
+                vec![-5, i64::MAX, 0],
+            ),
+        ];
+        for (marker, payload, want) in cases {
+            let typed = [&[b'[', b'$', marker, b'#', b'U', 3][..], &payload].concat();
+            assert_eq!(
+                parse_ubjson(&typed, &limits).unwrap(),
+                Doc::Ints(want.clone()),
+                "{}",
+                marker as char
+            );
+            // The same numbers one by one, each with its marker, read by the scalar path.
+            let size = payload.len() / 3;
+            let mut counted = vec![b'[', b'#', b'U', 3];
+            for value in payload.chunks(size) {
+                counted.push(marker);
+                counted.extend(value);
+            }
+            let scalars: Vec<Doc> = want.into_iter().map(Doc::Int).collect();
+            assert_eq!(
+                parse_ubjson(&counted, &limits).unwrap(),
+                Doc::Arr(scalars),
+                "{}",
+                marker as char
+            );
+            assert!(parse_ubjson(&typed[..typed.len() - 1], &limits).is_err());
+        }
     }
 }
