@@ -23,6 +23,53 @@ fn fixture_kind(id: &str, kind: &str) -> &'static [u8] {
     case.pickles.iter().find(|(k, _)| *k == kind).unwrap().1
 }
 
+/// Bundles written by the previous format (5, tree nodes as records; made by wasm-predict at
+/// commit acc8691 from these fixtures) still load, to the model the original file gives.
+#[test]
+fn format_5_bundles_still_load() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+    let sources = [
+        "sk19/tree_rf_regressor_nan.p4.pkl",
+        "sk19/tree_dt_classifier_nan.p4.pkl",
+        "sk19/tree_gb_classifier_binary.p4.pkl",
+        "sk19/tree_hgb_classifier_binary.p4.pkl",
+        "sk19/tree_hgb_categorical.p4.pkl",
+        "sk19/tree_adaboost_regressor.p4.pkl",
+        "sk19/tree_bagging_classifier.p4.pkl",
+        "xgb3/tree_xgb_binary.ubj",
+        "xgb3/tree_xgb_categorical_partition.ubj",
+        "xgb3/tree_xgb_vector_leaf_softmax.ubj",
+        "lgbm4/tree_lgbm_categorical.txt",
+        "lgbm4/tree_lgbm_linear.txt",
+    ];
+    for source in sources {
+        let name = source.rsplit('/').next().unwrap();
+        let old = std::fs::read(format!("{dir}/bundles_v5/{name}.wpb")).unwrap();
+        assert_eq!(u16::from_le_bytes([old[8], old[9]]), 5, "{name}");
+        let from_bundle = load(&old, &LoadOptions::default()).unwrap();
+        let original = load(
+            &std::fs::read(format!("{dir}/{source}")).unwrap(),
+            &LoadOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(from_bundle.estimator, original.estimator, "{name}");
+        assert_eq!(from_bundle.preprocess, original.preprocess, "{name}");
+        assert_eq!(from_bundle.members, original.members, "{name}");
+        // Re-saved, it is a current bundle, smaller than the old one.
+        let new = to_bundle(&from_bundle).unwrap();
+        assert_eq!(
+            u16::from_le_bytes([new[8], new[9]]),
+            wasm_predict::formats::bundle::FORMAT_VERSION
+        );
+        assert!(
+            new.len() < old.len(),
+            "{name}: {} -> {}",
+            old.len(),
+            new.len()
+        );
+    }
+}
+
 #[test]
 fn every_hostile_file_gets_its_error_code() {
     let manifest: serde_json::Value = serde_json::from_str(HOSTILE_MANIFEST).unwrap();
@@ -255,6 +302,58 @@ fn a_bundle_with_a_valid_checksum_but_inconsistent_model_is_refused() {
     }
     assert!(rejected > 0);
     bundle.truncate(0);
+}
+
+/// Tree bundles (format 6 packs nodes field by field): every one-byte change and every
+/// truncation of the payload, re-checksummed so only decoding and validation can catch it, is
+/// a typed error or a model that still predicts.
+#[test]
+fn tampered_tree_bundles_are_refused_or_still_predict() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+    for source in [
+        "sk19/tree_dt_classifier_nan.p4.pkl",
+        "xgb3/tree_xgb_categorical_partition.ubj",
+    ] {
+        let model = load(
+            &std::fs::read(format!("{dir}/{source}")).unwrap(),
+            &LoadOptions::default(),
+        )
+        .unwrap();
+        let bundle = to_bundle(&model).unwrap();
+        let payload_end = bundle.len() - 4;
+        let x = vec![0.5; model.n_features()];
+        let changed = (16..payload_end).map(|at| {
+            let mut tampered = bundle[..payload_end].to_vec();
+            tampered[at] = tampered[at].wrapping_add(1);
+            (false, tampered)
+        });
+        let cut = (16..payload_end).step_by(3).map(|end| {
+            let mut cut = bundle[..end].to_vec();
+            cut[12..16].copy_from_slice(&((end - 16) as u32).to_le_bytes());
+            (true, cut)
+        });
+        let mut rejected = 0;
+        for (truncated, mut tampered) in changed.chain(cut) {
+            let crc = crc32(&tampered);
+            tampered.extend_from_slice(&crc.to_le_bytes());
+            match load(&tampered, &LoadOptions::default()) {
+                Err(e) => {
+                    assert!(
+                        matches!(e.code(), ErrorCode::BadFormat | ErrorCode::InvalidModel),
+                        "{source}: {e}"
+                    );
+                    rejected += 1;
+                }
+                Ok(m) => {
+                    assert!(!truncated, "{source}: a truncated payload loaded");
+                    if let Ok(rows) = Rows::new(&x, m.n_features()) {
+                        let _ = m.predict(&rows);
+                    }
+                }
+            }
+        }
+        assert!(rejected > payload_end / 5, "{source}: {rejected} refused");
+    }
 }
 
 fn crc32(bytes: &[u8]) -> u32 {

@@ -13,6 +13,7 @@ pub mod linear;
 pub mod model;
 pub mod neighbors;
 pub mod numeric_transforms;
+pub(crate) mod packed;
 pub mod simple;
 pub mod svm;
 pub mod transform;

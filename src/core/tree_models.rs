@@ -832,6 +832,7 @@ pub struct HistBoosted {
     /// The trees as imported. [`Self::build_eval`] moves them into the evaluation layout when
     /// that layout can give them back ([`CompareLayout`] models), so a loaded model holds its
     /// nodes once; [`Self::stored_nodes`] rebuilds them to write a bundle.
+    #[serde(deserialize_with = "packed_hist_nodes::deserialize")]
     pub nodes: Vec<HistNode>,
     /// First node of each tree, in iteration-major, class-minor order.
     pub roots: Vec<u32>,
@@ -870,6 +871,7 @@ impl Serialize for HistBoosted {
         #[derive(Serialize)]
         struct Stored<'a> {
             n_features: usize,
+            #[serde(serialize_with = "packed_hist_nodes::serialize")]
             nodes: &'a [HistNode],
             roots: &'a [u32],
             columns: &'a [u32],
@@ -900,6 +902,107 @@ impl Serialize for HistBoosted {
             leaf_models: &self.leaf_models,
         }
         .serialize(serializer)
+    }
+}
+
+/// The bundle form of [`HistBoosted::nodes`] from format 6: a field per array (see
+/// [`super::packed`]); format 4–5 bundles hold the [`HistNode`] records. Splits keep no value
+/// and leaves nothing but their value (what importers and [`HistBoosted::stored_nodes`] give).
+mod packed_hist_nodes {
+    use super::{HistNode, RULES};
+    use crate::core::packed::{self, invalid, Bytes, PackedNodes};
+    use serde::{ser::Error as _, Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(nodes: &&[HistNode], serializer: S) -> Result<S::Ok, S::Error> {
+        encode(nodes)
+            .map_err(S::Error::custom)?
+            .to_bytes()
+            .serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Vec<HistNode>, D::Error> {
+        if packed::legacy() {
+            // Older importers kept scikit-learn's value on splits, and its split fields on
+            // leaves; neither is read.
+            let nodes = Vec::<HistNode>::deserialize(deserializer)?;
+            return Ok(nodes
+                .into_iter()
+                .map(|n| {
+                    if n.leaf {
+                        HistNode::leaf(n.value)
+                    } else {
+                        HistNode { value: 0.0, ..n }
+                    }
+                })
+                .collect());
+        }
+        decode(&Bytes::deserialize(deserializer)?.0).map_err(invalid)
+    }
+
+    #[inline(never)]
+    fn encode(nodes: &[HistNode]) -> Result<PackedNodes, &'static str> {
+        let count = u32::try_from(nodes.len()).map_err(|_| "too many nodes")?;
+        let mut p = PackedNodes {
+            count,
+            leaves: packed::to_bits(nodes.iter().map(|n| n.leaf)).0,
+            ..Default::default()
+        };
+        let mut values = Vec::new();
+        for (i, n) in (0..count).zip(nodes) {
+            if n.leaf {
+                values.push(n.value.to_le_bytes());
+            } else {
+                let rule = RULES.iter().position(|r| *r == n.rule).unwrap_or(0) as u8;
+                p.features.push(n.feature);
+                p.thresholds.extend_from_slice(&n.threshold.to_le_bytes());
+                p.left.push(packed::offset(i, n.left));
+                p.right.push(packed::offset(i, n.right));
+                p.flags.push(rule << 1 | u8::from(n.missing_left));
+            }
+        }
+        p.values = packed::to_planes(&values).0;
+        Ok(p)
+    }
+
+    #[inline(never)]
+    fn decode(bytes: &[u8]) -> Result<Vec<HistNode>, &'static str> {
+        let p = PackedNodes::from_bytes(bytes)?;
+        p.check(8, true)?;
+        let values = packed::from_planes::<8>(&p.values, "leaf values")?;
+        let mut splits = p
+            .features
+            .iter()
+            .zip(p.thresholds.chunks_exact(8))
+            .zip(p.left.iter().zip(&p.right))
+            .zip(&p.flags);
+        let mut values = values.into_iter();
+        let mut nodes = Vec::with_capacity(p.count as usize);
+        for i in 0..p.count {
+            let node = if packed::bit(&p.leaves, i as usize) {
+                let Some(value) = values.next() else { break };
+                HistNode::leaf(f64::from_le_bytes(value))
+            } else {
+                let Some((((&feature, threshold), (&left, &right)), &flags)) = splits.next() else {
+                    break;
+                };
+                HistNode {
+                    feature,
+                    threshold: f64::from_le_bytes(threshold.try_into().unwrap_or_default()),
+                    left: packed::child(i, left),
+                    right: packed::child(i, right),
+                    missing_left: flags & 1 != 0,
+                    leaf: false,
+                    rule: *RULES
+                        .get(usize::from(flags >> 1))
+                        .ok_or("packed tree nodes: unknown split rule")?,
+                    value: 0.0,
+                }
+            };
+            nodes.push(node);
+        }
+        Ok(nodes)
     }
 }
 

@@ -147,18 +147,102 @@ impl PartialEq for EvalNode {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StoredEnsemble {
     n_features: usize,
+    #[serde(with = "packed_nodes")]
     nodes: Vec<Node>,
     /// Index of each tree's first node; tree `t` spans `roots[t]..roots[t+1]` (or the end).
     roots: Vec<u32>,
     /// First output column each tree adds into.
     columns: Vec<u32>,
     /// `width` values per leaf payload.
+    #[serde(with = "super::packed::f64_planes")]
     leaf_values: Vec<f64>,
     width: usize,
     n_outputs: usize,
     /// Split nodes (ascending global indices) that send a missing value (NaN) left; every other
     /// split sends it right (`NaN <= t` is false). scikit-learn ≥ 1.3 stores the direction per node.
     nan_left: Vec<u32>,
+}
+
+/// The bundle form of [`StoredEnsemble::nodes`] from format 6: a field per array (see
+/// [`super::packed`]); format 4–5 bundles hold the [`Node`] records.
+mod packed_nodes {
+    use super::{Node, LEAF};
+    use crate::core::packed::{self, invalid, Bytes, PackedNodes};
+    use serde::{ser::Error as _, Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(nodes: &[Node], serializer: S) -> Result<S::Ok, S::Error> {
+        encode(nodes)
+            .map_err(S::Error::custom)?
+            .to_bytes()
+            .serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Node>, D::Error> {
+        if packed::legacy() {
+            return Vec::<Node>::deserialize(deserializer);
+        }
+        decode(&Bytes::deserialize(deserializer)?.0).map_err(invalid)
+    }
+
+    #[inline(never)]
+    fn encode(nodes: &[Node]) -> Result<PackedNodes, &'static str> {
+        let count = u32::try_from(nodes.len()).map_err(|_| "too many nodes")?;
+        let mut p = PackedNodes {
+            count,
+            leaves: packed::to_bits(nodes.iter().map(|n| n.feature == LEAF)).0,
+            ..Default::default()
+        };
+        let mut thresholds = Vec::new();
+        let mut previous = u32::MAX;
+        for (i, n) in (0..count).zip(nodes) {
+            if n.feature == LEAF {
+                p.payloads
+                    .push(n.left.wrapping_sub(previous).wrapping_sub(1));
+                previous = n.left;
+            } else {
+                p.features.push(n.feature);
+                thresholds.push(n.threshold.to_le_bytes());
+                p.left.push(packed::offset(i, n.left));
+                p.right.push(packed::offset(i, n.right));
+            }
+        }
+        p.thresholds = packed::to_planes(&thresholds).0;
+        Ok(p)
+    }
+
+    #[inline(never)]
+    fn decode(bytes: &[u8]) -> Result<Vec<Node>, &'static str> {
+        let p = PackedNodes::from_bytes(bytes)?;
+        p.check(4, false)?;
+        let thresholds = packed::from_planes::<4>(&p.thresholds, "split thresholds")?;
+        let mut splits = p
+            .features
+            .iter()
+            .zip(thresholds)
+            .zip(p.left.iter().zip(&p.right));
+        let mut payloads = p.payloads.iter();
+        let mut previous = u32::MAX;
+        let mut nodes = Vec::with_capacity(p.count as usize);
+        for i in 0..p.count {
+            let node = if packed::bit(&p.leaves, i as usize) {
+                let Some(&delta) = payloads.next() else { break };
+                previous = previous.wrapping_add(1).wrapping_add(delta);
+                Node::leaf(previous)
+            } else {
+                let Some(((&feature, threshold), (&left, &right))) = splits.next() else {
+                    break;
+                };
+                Node {
+                    feature,
+                    threshold: f32::from_le_bytes(threshold),
+                    left: packed::child(i, left),
+                    right: packed::child(i, right),
+                }
+            };
+            nodes.push(node);
+        }
+        Ok(nodes)
+    }
 }
 
 impl StoredEnsemble {

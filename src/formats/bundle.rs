@@ -25,9 +25,13 @@ pub const MAGIC: &[u8; 8] = b"WPBUNDLE";
 /// 4: column-wise preprocessing stages, naive Bayes, SVMs, neighbours, composite members.
 /// 5: dummies, centroid models, transformer-only models, KBinsDiscretizer, QuantileTransformer,
 /// PowerTransformer, KNNImputer, TargetEncoder (variants appended, so version 4 payloads decode
-/// unchanged).
-pub const FORMAT_VERSION: u16 = 5;
-/// The oldest version this build decodes: 4's payload is a subset of 5's.
+/// unchanged). 6: tree nodes field by field, their floats in byte planes (`core::packed`);
+/// 4 and 5 still decode, their nodes read as records.
+pub const FORMAT_VERSION: u16 = 6;
+/// The first version whose tree nodes are packed field by field.
+const PACKED_TREES: u16 = 6;
+/// The oldest version this build decodes: 4's payload is a subset of 5's, and 5's is 6's with
+/// tree nodes as records.
 const OLDEST_READABLE: u16 = 4;
 const HEADER_LEN: usize = 16;
 
@@ -110,7 +114,10 @@ pub fn decode(bytes: &[u8]) -> Result<Model> {
         )));
     }
     let payload = body.get(HEADER_LEN..).ok_or_else(truncated)?;
-    let (mut model, rest): (Model, &[u8]) = postcard::take_from_bytes(payload)
+    let (mut model, rest): (Model, &[u8]) =
+        crate::core::packed::decoding_legacy(version < PACKED_TREES, || {
+            postcard::take_from_bytes(payload)
+        })
         .map_err(|e| Error::bad_format(format!("bundle payload does not decode: {e}")))?;
     if !rest.is_empty() {
         return Err(Error::bad_format(format!(

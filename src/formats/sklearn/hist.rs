@@ -175,31 +175,26 @@ pub fn lower(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<HistBoo
                             ))
                         })
                 };
+                // Leaves keep only their value and splits none (scikit-learn stores one on
+                // every node; prediction reads a leaf's): the one form every importer and a
+                // bundle give.
+                if leaf {
+                    nodes.push(HistNode::leaf(value.get(i).copied().unwrap_or(f64::NAN)));
+                    continue;
+                }
                 nodes.push(HistNode {
-                    feature: if leaf {
-                        0
-                    } else {
-                        u32::try_from(get(&feature)).map_err(|_| {
-                            Error::invalid_model(format!(
-                                "{where_}, node {i}: feature {} is out of range",
-                                get(&feature)
-                            ))
-                        })?
-                    },
+                    feature: u32::try_from(get(&feature)).map_err(|_| {
+                        Error::invalid_model(format!(
+                            "{where_}, node {i}: feature {} is out of range",
+                            get(&feature)
+                        ))
+                    })?,
                     threshold: category_set
                         .unwrap_or_else(|| threshold.get(i).copied().unwrap_or(f64::NAN)),
-                    left: if leaf {
-                        0
-                    } else {
-                        index(get(&left), "left child")?
-                    },
-                    right: if leaf {
-                        0
-                    } else {
-                        index(get(&right), "right child")?
-                    },
+                    left: index(get(&left), "left child")?,
+                    right: index(get(&right), "right child")?,
                     missing_left: get(&missing) != 0,
-                    leaf,
+                    leaf: false,
                     rule: if category_set.is_some() {
                         // 1.2 started treating negative categories as missing at predict time.
                         if attrs.at_least(1, 2) {
@@ -210,7 +205,7 @@ pub fn lower(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<HistBoo
                     } else {
                         SplitRule::NanMissing
                     },
-                    value: value.get(i).copied().unwrap_or(f64::NAN),
+                    value: 0.0,
                 });
             }
         }
