@@ -135,129 +135,28 @@ pub fn offset(parent: u32, child: u32) -> u32 {
 }
 
 /// A tree ensemble's nodes, field by field. Scikit-learn trees fill `payloads` and leave
-/// `flags` and `values` empty; histogram-boosting trees the reverse. In the bundle it is one
-/// byte array (serde sees a single field: [`Self::to_bytes`]), which keeps the wasm small.
-#[derive(Default)]
+/// `flags` and `values` empty; histogram-boosting trees the reverse. One serde shape for both
+/// keeps the wasm small; postcard writes the integer arrays as varints.
+#[derive(Default, Serialize, Deserialize)]
 pub struct PackedNodes {
     pub count: u32,
     /// A bit per node, set for a leaf ([`to_bits`]).
-    pub leaves: Vec<u8>,
+    pub leaves: Bytes,
     /// Per split, in node order: its column,
     pub features: Vec<u32>,
     /// its threshold (f32 byte planes, or whole little-endian f64s: histogram bin edges repeat
     /// across trees, which gzip finds only in whole values),
-    pub thresholds: Vec<u8>,
+    pub thresholds: Bytes,
     /// its children as offsets from it ([`offset`]),
     pub left: Vec<u32>,
     pub right: Vec<u32>,
     /// and its flags (histogram boosting: rule index << 1 | missing goes left).
-    pub flags: Vec<u8>,
+    pub flags: Bytes,
     /// Per leaf, in node order: its payload index minus the previous leaf's minus one,
     /// wrapping (0 for consecutive payloads),
     pub payloads: Vec<u32>,
     /// or its value (f64 byte planes).
-    pub values: Vec<u8>,
-}
-
-#[inline(never)]
-fn push_varint(out: &mut Vec<u8>, mut v: u32) {
-    while v >= 0x80 {
-        out.push(v as u8 | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
-/// LEB128 varints from `bytes` (an error if one is cut short or overflows 32 bits).
-#[inline(never)]
-fn read_varints(bytes: &[u8]) -> Result<Vec<u32>, &'static str> {
-    let mut out = Vec::new();
-    let mut rest = bytes;
-    while !rest.is_empty() {
-        let (v, used) = read_varint(rest)?;
-        out.push(v);
-        rest = rest.get(used..).unwrap_or_default();
-    }
-    Ok(out)
-}
-
-#[inline(never)]
-fn read_varint(bytes: &[u8]) -> Result<(u32, usize), &'static str> {
-    let mut value = 0u32;
-    for (i, &b) in bytes.iter().enumerate().take(5) {
-        let bits = u32::from(b & 0x7F);
-        if i == 4 && bits > 0x0F {
-            break;
-        }
-        value |= bits << (7 * i);
-        if b & 0x80 == 0 {
-            return Ok((value, i + 1));
-        }
-    }
-    Err("packed tree nodes: a varint is cut short or overflows 32 bits")
-}
-
-impl PackedNodes {
-    /// The count, then each array as its length and bytes (integers as LEB128 varints).
-    pub fn to_bytes(&self) -> Bytes {
-        let mut out = Vec::new();
-        push_varint(&mut out, self.count);
-        let varints = |values: &[u32]| {
-            let mut bytes = Vec::with_capacity(values.len());
-            values.iter().for_each(|&v| push_varint(&mut bytes, v));
-            bytes
-        };
-        for array in [
-            &self.leaves[..],
-            &varints(&self.features),
-            &self.thresholds,
-            &varints(&self.left),
-            &varints(&self.right),
-            &self.flags,
-            &varints(&self.payloads),
-            &self.values,
-        ] {
-            push_varint(&mut out, array.len() as u32);
-            out.extend_from_slice(array);
-        }
-        Bytes(out)
-    }
-
-    /// The inverse of [`Self::to_bytes`].
-    pub fn from_bytes(bytes: &[u8]) -> Result<PackedNodes, &'static str> {
-        let mut rest = bytes;
-        let next_varint = |rest: &mut &[u8]| -> Result<u32, &'static str> {
-            let (v, used) = read_varint(rest)?;
-            *rest = rest.get(used..).unwrap_or_default();
-            Ok(v)
-        };
-        let count = next_varint(&mut rest)?;
-        let mut arrays = Vec::with_capacity(8);
-        for _ in 0..8 {
-            let len = next_varint(&mut rest)? as usize;
-            let (array, after) = rest
-                .split_at_checked(len)
-                .ok_or("packed tree nodes: an array runs past the end")?;
-            arrays.push(array);
-            rest = after;
-        }
-        if !rest.is_empty() {
-            return Err("packed tree nodes: trailing bytes");
-        }
-        let mut arrays = arrays.into_iter();
-        let mut next = || arrays.next().unwrap_or_default();
-        Ok(PackedNodes {
-            count,
-            leaves: next().to_vec(),
-            features: read_varints(next())?,
-            thresholds: next().to_vec(),
-            left: read_varints(next())?,
-            right: read_varints(next())?,
-            flags: next().to_vec(),
-            payloads: read_varints(next())?,
-            values: next().to_vec(),
-        })
-    }
+    pub values: Bytes,
 }
 
 impl PackedNodes {
@@ -276,8 +175,9 @@ impl PackedNodes {
             values,
         } = self;
         let n = *count as usize;
-        check_bits(leaves, n)?;
+        check_bits(&leaves.0, n)?;
         let n_leaves = leaves
+            .0
             .iter()
             .map(|b| b.count_ones() as usize)
             .sum::<usize>();
@@ -291,11 +191,11 @@ impl PackedNodes {
             features.len(),
             left.len(),
             right.len(),
-            flags.len(),
+            flags.0.len(),
             payloads.len(),
         ] != [splits, splits, splits, n_flags, n_payloads]
-            || thresholds.len() != splits * threshold_bytes
-            || values.len() != value_bytes
+            || thresholds.0.len() != splits * threshold_bytes
+            || values.0.len() != value_bytes
         {
             return Err("packed tree nodes: the arrays do not match the node and leaf counts");
         }

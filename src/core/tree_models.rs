@@ -910,13 +910,12 @@ impl Serialize for HistBoosted {
 /// and leaves nothing but their value (what importers and [`HistBoosted::stored_nodes`] give).
 mod packed_hist_nodes {
     use super::{HistNode, RULES};
-    use crate::core::packed::{self, invalid, Bytes, PackedNodes};
+    use crate::core::packed::{self, invalid, PackedNodes};
     use serde::{ser::Error as _, Deserialize, Deserializer, Serialize, Serializer};
 
     pub fn serialize<S: Serializer>(nodes: &&[HistNode], serializer: S) -> Result<S::Ok, S::Error> {
         encode(nodes)
             .map_err(S::Error::custom)?
-            .to_bytes()
             .serialize(serializer)
     }
 
@@ -938,7 +937,7 @@ mod packed_hist_nodes {
                 })
                 .collect());
         }
-        decode(&Bytes::deserialize(deserializer)?.0).map_err(invalid)
+        decode(PackedNodes::deserialize(deserializer)?).map_err(invalid)
     }
 
     #[inline(never)]
@@ -946,7 +945,7 @@ mod packed_hist_nodes {
         let count = u32::try_from(nodes.len()).map_err(|_| "too many nodes")?;
         let mut p = PackedNodes {
             count,
-            leaves: packed::to_bits(nodes.iter().map(|n| n.leaf)).0,
+            leaves: packed::to_bits(nodes.iter().map(|n| n.leaf)),
             ..Default::default()
         };
         let mut values = Vec::new();
@@ -956,31 +955,30 @@ mod packed_hist_nodes {
             } else {
                 let rule = RULES.iter().position(|r| *r == n.rule).unwrap_or(0) as u8;
                 p.features.push(n.feature);
-                p.thresholds.extend_from_slice(&n.threshold.to_le_bytes());
+                p.thresholds.0.extend_from_slice(&n.threshold.to_le_bytes());
                 p.left.push(packed::offset(i, n.left));
                 p.right.push(packed::offset(i, n.right));
-                p.flags.push(rule << 1 | u8::from(n.missing_left));
+                p.flags.0.push(rule << 1 | u8::from(n.missing_left));
             }
         }
-        p.values = packed::to_planes(&values).0;
+        p.values = packed::to_planes(&values);
         Ok(p)
     }
 
     #[inline(never)]
-    fn decode(bytes: &[u8]) -> Result<Vec<HistNode>, &'static str> {
-        let p = PackedNodes::from_bytes(bytes)?;
+    fn decode(p: PackedNodes) -> Result<Vec<HistNode>, &'static str> {
         p.check(8, true)?;
-        let values = packed::from_planes::<8>(&p.values, "leaf values")?;
+        let values = packed::from_planes::<8>(&p.values.0, "leaf values")?;
         let mut splits = p
             .features
             .iter()
-            .zip(p.thresholds.chunks_exact(8))
+            .zip(p.thresholds.0.chunks_exact(8))
             .zip(p.left.iter().zip(&p.right))
-            .zip(&p.flags);
+            .zip(&p.flags.0);
         let mut values = values.into_iter();
         let mut nodes = Vec::with_capacity(p.count as usize);
         for i in 0..p.count {
-            let node = if packed::bit(&p.leaves, i as usize) {
+            let node = if packed::bit(&p.leaves.0, i as usize) {
                 let Some(value) = values.next() else { break };
                 HistNode::leaf(f64::from_le_bytes(value))
             } else {

@@ -167,13 +167,12 @@ pub struct StoredEnsemble {
 /// [`super::packed`]); format 4–5 bundles hold the [`Node`] records.
 mod packed_nodes {
     use super::{Node, LEAF};
-    use crate::core::packed::{self, invalid, Bytes, PackedNodes};
+    use crate::core::packed::{self, invalid, PackedNodes};
     use serde::{ser::Error as _, Deserialize, Deserializer, Serialize, Serializer};
 
     pub fn serialize<S: Serializer>(nodes: &[Node], serializer: S) -> Result<S::Ok, S::Error> {
         encode(nodes)
             .map_err(S::Error::custom)?
-            .to_bytes()
             .serialize(serializer)
     }
 
@@ -181,7 +180,7 @@ mod packed_nodes {
         if packed::legacy() {
             return Vec::<Node>::deserialize(deserializer);
         }
-        decode(&Bytes::deserialize(deserializer)?.0).map_err(invalid)
+        decode(PackedNodes::deserialize(deserializer)?).map_err(invalid)
     }
 
     #[inline(never)]
@@ -189,7 +188,7 @@ mod packed_nodes {
         let count = u32::try_from(nodes.len()).map_err(|_| "too many nodes")?;
         let mut p = PackedNodes {
             count,
-            leaves: packed::to_bits(nodes.iter().map(|n| n.feature == LEAF)).0,
+            leaves: packed::to_bits(nodes.iter().map(|n| n.feature == LEAF)),
             ..Default::default()
         };
         let mut thresholds = Vec::new();
@@ -206,15 +205,14 @@ mod packed_nodes {
                 p.right.push(packed::offset(i, n.right));
             }
         }
-        p.thresholds = packed::to_planes(&thresholds).0;
+        p.thresholds = packed::to_planes(&thresholds);
         Ok(p)
     }
 
     #[inline(never)]
-    fn decode(bytes: &[u8]) -> Result<Vec<Node>, &'static str> {
-        let p = PackedNodes::from_bytes(bytes)?;
+    fn decode(p: PackedNodes) -> Result<Vec<Node>, &'static str> {
         p.check(4, false)?;
-        let thresholds = packed::from_planes::<4>(&p.thresholds, "split thresholds")?;
+        let thresholds = packed::from_planes::<4>(&p.thresholds.0, "split thresholds")?;
         let mut splits = p
             .features
             .iter()
@@ -224,7 +222,7 @@ mod packed_nodes {
         let mut previous = u32::MAX;
         let mut nodes = Vec::with_capacity(p.count as usize);
         for i in 0..p.count {
-            let node = if packed::bit(&p.leaves, i as usize) {
+            let node = if packed::bit(&p.leaves.0, i as usize) {
                 let Some(&delta) = payloads.next() else { break };
                 previous = previous.wrapping_add(1).wrapping_add(delta);
                 Node::leaf(previous)
