@@ -12,7 +12,7 @@ mod common;
 
 use common::{cases, HOSTILE, HOSTILE_MANIFEST};
 use wasm_predict::core::Rows;
-use wasm_predict::{load, to_bundle, ErrorCode, LoadOptions};
+use wasm_predict::{load, to_bundle, ErrorCode, LoadOptions, Model};
 
 fn fixture(id: &str, protocol: u8) -> &'static [u8] {
     fixture_kind(id, &format!("p{protocol}.pkl"))
@@ -281,17 +281,9 @@ fn a_bundle_with_a_valid_checksum_but_inconsistent_model_is_refused() {
     for at in 16..payload_end {
         let mut tampered = bundle[..payload_end].to_vec();
         tampered[at] = tampered[at].wrapping_add(1);
-        let crc = crc32(&tampered);
-        tampered.extend_from_slice(&crc.to_le_bytes());
-        match load(&tampered, &LoadOptions::default()) {
-            Err(e) => {
-                assert!(
-                    matches!(e.code(), ErrorCode::BadFormat | ErrorCode::InvalidModel),
-                    "{e}"
-                );
-                rejected += 1;
-            }
-            Ok(m) => {
+        match load_rechecksummed(tampered, "logreg") {
+            None => rejected += 1,
+            Some(m) => {
                 // Whatever loads must still predict without panicking.
                 let x = [5.1, 3.5, 1.4, 0.2];
                 let _ = m.predict_proba(
@@ -333,18 +325,10 @@ fn tampered_tree_bundles_are_refused_or_still_predict() {
             (true, cut)
         });
         let mut rejected = 0;
-        for (truncated, mut tampered) in changed.chain(cut) {
-            let crc = crc32(&tampered);
-            tampered.extend_from_slice(&crc.to_le_bytes());
-            match load(&tampered, &LoadOptions::default()) {
-                Err(e) => {
-                    assert!(
-                        matches!(e.code(), ErrorCode::BadFormat | ErrorCode::InvalidModel),
-                        "{source}: {e}"
-                    );
-                    rejected += 1;
-                }
-                Ok(m) => {
+        for (truncated, tampered) in changed.chain(cut) {
+            match load_rechecksummed(tampered, source) {
+                None => rejected += 1,
+                Some(m) => {
                     assert!(!truncated, "{source}: a truncated payload loaded");
                     if let Ok(rows) = Rows::new(&x, m.n_features()) {
                         let _ = m.predict(&rows);
@@ -353,6 +337,24 @@ fn tampered_tree_bundles_are_refused_or_still_predict() {
             }
         }
         assert!(rejected > payload_end / 5, "{source}: {rejected} refused");
+    }
+}
+
+/// Append a correct checksum to a tampered bundle body (so only decoding and validation can
+/// catch the change) and load it: the model, or `None` after checking that the error is a
+/// typed BAD_FORMAT or INVALID_MODEL.
+fn load_rechecksummed(mut tampered: Vec<u8>, what: &str) -> Option<Model> {
+    let crc = crc32(&tampered);
+    tampered.extend_from_slice(&crc.to_le_bytes());
+    match load(&tampered, &LoadOptions::default()) {
+        Ok(m) => Some(m),
+        Err(e) => {
+            assert!(
+                matches!(e.code(), ErrorCode::BadFormat | ErrorCode::InvalidModel),
+                "{what}: {e}"
+            );
+            None
+        }
     }
 }
 
