@@ -21,10 +21,15 @@ thread_local! {
 /// The bundle's serde shape has no room for a version field per model, and the payload's
 /// version is known only to the bundle decoder: this carries it to the tree types.
 pub fn decoding_legacy<T>(legacy: bool, decode: impl FnOnce() -> T) -> T {
-    let before = LEGACY.with(|l| l.replace(legacy));
-    let result = decode();
-    LEGACY.with(|l| l.set(before));
-    result
+    /// Puts the flag back even if `decode` unwinds, so a later bundle is not read as legacy.
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            LEGACY.with(|l| l.set(self.0));
+        }
+    }
+    let _restore = Restore(LEGACY.with(|l| l.replace(legacy)));
+    decode()
 }
 
 /// Whether the bundle being decoded stores tree nodes as records (format 4–5).
@@ -161,8 +166,8 @@ pub struct PackedNodes {
 
 impl PackedNodes {
     /// Check that the arrays add up for `threshold_bytes`-byte thresholds, with flags and
-    /// values (histogram boosting) or payloads (scikit-learn); returns the leaf count.
-    pub fn check(&self, threshold_bytes: usize, histogram: bool) -> Result<usize, &'static str> {
+    /// values (histogram boosting) or payloads (scikit-learn).
+    pub fn check(&self, threshold_bytes: usize, histogram: bool) -> Result<(), &'static str> {
         let PackedNodes {
             count,
             leaves,
@@ -199,7 +204,7 @@ impl PackedNodes {
         {
             return Err("packed tree nodes: the arrays do not match the node and leaf counts");
         }
-        Ok(n_leaves)
+        Ok(())
     }
 }
 
@@ -225,15 +230,22 @@ pub mod f64_planes {
     }
 }
 
-/// Serde errors for a packed form that does not add up.
-pub fn invalid<E: serde::de::Error>(what: &str) -> E {
-    E::custom(what)
-}
-
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
     use super::*;
+
+    #[test]
+    fn the_legacy_flag_is_restored_even_after_a_panic() {
+        assert!(!legacy());
+        assert!(decoding_legacy(true, legacy));
+        assert!(!legacy());
+        let unwound = std::panic::catch_unwind(|| {
+            decoding_legacy(true, || -> bool { std::panic::panic_any("decoder bug") })
+        });
+        assert!(unwound.is_err());
+        assert!(!legacy());
+    }
 
     #[test]
     fn planes_bits_and_offsets_round_trip() {

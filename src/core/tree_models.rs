@@ -910,12 +910,12 @@ impl Serialize for HistBoosted {
 /// and leaves nothing but their value (what importers and [`HistBoosted::stored_nodes`] give).
 mod packed_hist_nodes {
     use super::{HistNode, RULES};
-    use crate::core::packed::{self, invalid, PackedNodes};
-    use serde::{ser::Error as _, Deserialize, Deserializer, Serialize, Serializer};
+    use crate::core::packed::{self, PackedNodes};
+    use serde::{de, ser, Deserialize, Deserializer, Serialize, Serializer};
 
     pub fn serialize<S: Serializer>(nodes: &&[HistNode], serializer: S) -> Result<S::Ok, S::Error> {
         encode(nodes)
-            .map_err(S::Error::custom)?
+            .map_err(<S::Error as ser::Error>::custom)?
             .serialize(serializer)
     }
 
@@ -937,7 +937,7 @@ mod packed_hist_nodes {
                 })
                 .collect());
         }
-        decode(PackedNodes::deserialize(deserializer)?).map_err(invalid)
+        decode(PackedNodes::deserialize(deserializer)?).map_err(<D::Error as de::Error>::custom)
     }
 
     #[inline(never)]

@@ -167,12 +167,12 @@ pub struct StoredEnsemble {
 /// [`super::packed`]); format 4–5 bundles hold the [`Node`] records.
 mod packed_nodes {
     use super::{Node, LEAF};
-    use crate::core::packed::{self, invalid, PackedNodes};
-    use serde::{ser::Error as _, Deserialize, Deserializer, Serialize, Serializer};
+    use crate::core::packed::{self, PackedNodes};
+    use serde::{de, ser, Deserialize, Deserializer, Serialize, Serializer};
 
     pub fn serialize<S: Serializer>(nodes: &[Node], serializer: S) -> Result<S::Ok, S::Error> {
         encode(nodes)
-            .map_err(S::Error::custom)?
+            .map_err(<S::Error as ser::Error>::custom)?
             .serialize(serializer)
     }
 
@@ -180,7 +180,7 @@ mod packed_nodes {
         if packed::legacy() {
             return Vec::<Node>::deserialize(deserializer);
         }
-        decode(PackedNodes::deserialize(deserializer)?).map_err(invalid)
+        decode(PackedNodes::deserialize(deserializer)?).map_err(<D::Error as de::Error>::custom)
     }
 
     #[inline(never)]
