@@ -14,6 +14,10 @@
 //! let proba = model.predict_proba(&rows).unwrap();
 //! ```
 
+// The browser build compiles the crate for size and its hot loops for speed (see
+// scripts/build-pkg.sh); `optimize` is a nightly attribute, which that build uses anyway.
+#![cfg_attr(wasm_size_build, feature(optimize_attribute))]
+
 pub mod core;
 pub mod error;
 pub mod formats;

@@ -116,6 +116,7 @@ extern "C" {
 }
 
 /// Turn a core error into a JS `Error` with a `code` property.
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn js_error(error: Error) -> JsValue {
     let js = js_sys::Error::new(error.message());
     js.set_name("WasmPredictError");
@@ -137,6 +138,7 @@ extern "C" {
 
 /// Panic hook: log the message and location to the console (a panic is a bug worth seeing) and
 /// remember them, so the `INTERNAL` error carries them to the caller.
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn record_panic(info: &std::panic::PanicHookInfo<'_>) {
     let text = info.to_string().replace('\n', " ");
     console_error(&format!("wasm-predict panicked: {text}"));
@@ -181,6 +183,7 @@ fn guarded<T>(body: impl FnOnce() -> Result<T, JsValue>) -> Result<T, JsValue> {
 #[doc(hidden)]
 #[wasm_bindgen(js_name = "__panicProbe", skip_typescript)]
 #[allow(clippy::indexing_slicing)] // the panic is the point
+#[cfg_attr(wasm_size_build, optimize(size))]
 pub fn panic_probe(index: u32) -> Result<u32, JsValue> {
     guarded(|| {
         let table = [1u32, 2, 3];
@@ -188,6 +191,7 @@ pub fn panic_probe(index: u32) -> Result<u32, JsValue> {
     })
 }
 
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn bad_input(message: impl Into<String>) -> JsValue {
     js_error(Error::new(ErrorCode::BadInput, message))
 }
@@ -201,6 +205,7 @@ fn now_unix_ms() -> u64 {
     }
 }
 
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn bytes_from(value: &JsValue) -> Result<Vec<u8>, JsValue> {
     if let Some(array) = value.dyn_ref::<Uint8Array>() {
         Ok(array.to_vec())
@@ -213,6 +218,7 @@ fn bytes_from(value: &JsValue) -> Result<Vec<u8>, JsValue> {
     }
 }
 
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn options_from(value: Option<LoadOptionsArg>) -> Result<LoadOptions, JsValue> {
     let mut options = LoadOptions {
         now_unix_ms: now_unix_ms(),
@@ -255,6 +261,7 @@ fn options_from(value: Option<LoadOptionsArg>) -> Result<LoadOptions, JsValue> {
 }
 
 /// Read `options.limits`: positive whole numbers, by name.
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn read_limits(value: &JsValue, limits: &mut crate::LoadLimits) -> Result<(), JsValue> {
     if !value.is_object() {
         return Err(bad_input("load() option \"limits\" must be an object"));
@@ -295,6 +302,7 @@ fn read_limits(value: &JsValue, limits: &mut crate::LoadLimits) -> Result<(), Js
 /// an XGBoost JSON/UBJSON model, or a wasm-predict bundle.
 /// Nothing in the file is executed; unknown classes are refused.
 #[wasm_bindgen]
+#[cfg_attr(wasm_size_build, optimize(size))]
 pub fn load(bytes: BytesArg, options: Option<LoadOptionsArg>) -> Result<Model, JsValue> {
     guarded(|| {
         let bytes = bytes_from(&bytes.into())?;
@@ -306,6 +314,7 @@ pub fn load(bytes: BytesArg, options: Option<LoadOptionsArg>) -> Result<Model, J
 
 /// The wasm-predict version.
 #[wasm_bindgen]
+#[cfg_attr(wasm_size_build, optimize(size))]
 pub fn version() -> String {
     crate::VERSION.to_owned()
 }
@@ -346,6 +355,7 @@ struct MetadataView<'a> {
     bundle_format_version: u16,
 }
 
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn label_views(labels: &ClassLabels) -> Vec<LabelView<'_>> {
     match labels {
         ClassLabels::Int(v) => v.iter().map(|l| LabelView::Int(*l)).collect(),
@@ -458,6 +468,7 @@ impl Model {
 
     /// Column-major input, like a pandas DataFrame's columns: `{name: array-like}` with every
     /// feature present and all columns the same length. Returns the rows as row arrays.
+    #[cfg_attr(wasm_size_build, optimize(size))]
     fn columns_to_rows(&self, x: &JsValue) -> Result<Array, JsValue> {
         let names = &self.inner.metadata.feature_names;
         let mut columns = Vec::with_capacity(names.len());
@@ -515,6 +526,7 @@ impl Model {
 
     /// One JS row (array of cells, or object keyed by feature name) as cells.
     /// The column count of JS rows: the model's, or for a model of any width the first row's.
+    #[cfg_attr(wasm_size_build, optimize(size))]
     fn rows_width(&self, rows: &Array) -> Result<usize, JsValue> {
         if !self.inner.any_width() {
             return Ok(self.inner.n_features());
@@ -529,6 +541,7 @@ impl Model {
         Ok(first.dyn_ref::<Array>().map_or(0, |a| a.length() as usize))
     }
 
+    #[cfg_attr(wasm_size_build, optimize(size))]
     fn parse_row(
         &self,
         row: &JsValue,
@@ -868,6 +881,7 @@ fn label_js(classes: &ClassLabels, i: usize) -> JsValue {
 }
 
 /// One input cell: a number, string or boolean, or null/undefined/NaN for missing.
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn cell_value(cell: &JsValue, row: usize, column: &str) -> Result<Cell, JsValue> {
     if let Some(v) = cell.as_f64() {
         return Ok(if v.is_nan() {
@@ -908,6 +922,7 @@ impl Model {
     /// `{ ok: true, prediction, probabilities? }` or `{ ok: false, error }` (an `Error` with a
     /// `code`). Good rows are predicted together; no row is dropped or reordered.
     #[wasm_bindgen(js_name = predictRows)]
+    #[cfg_attr(wasm_size_build, optimize(size))]
     pub fn predict_rows(
         &self,
         x: ModelInput,
@@ -1097,6 +1112,7 @@ impl Model {
     /// LabelEncoder / LabelBinarizer: the labels of codes (`[0, 2, 1]`) or of indicator rows
     /// (`nRows × nOutputs`, as `transform` returns them), in the classes' own type.
     #[wasm_bindgen(js_name = inverseTransform)]
+    #[cfg_attr(wasm_size_build, optimize(size))]
     pub fn inverse_transform(
         &self,
         x: JsValue,
@@ -1196,6 +1212,7 @@ impl Model {
 
     /// Facts about the model as a plain object.
     #[wasm_bindgen(getter)]
+    #[cfg_attr(wasm_size_build, optimize(size))]
     pub fn metadata(&self) -> Result<MetadataObject, JsValue> {
         guarded(|| {
             let m = &self.inner.metadata;
@@ -1230,6 +1247,7 @@ impl Model {
 
     /// Save as a wasm-predict bundle (loads faster, predicts identically).
     #[wasm_bindgen(js_name = toBundle)]
+    #[cfg_attr(wasm_size_build, optimize(size))]
     pub fn to_bundle(&self) -> Result<Uint8Array, JsValue> {
         guarded(|| {
             let bytes = crate::to_bundle(&self.inner).map_err(js_error)?;

@@ -36,6 +36,7 @@ const OLDEST_READABLE: u16 = 4;
 const HEADER_LEN: usize = 16;
 
 /// Serialize a model into a bundle.
+#[cfg_attr(wasm_size_build, optimize(size))]
 pub fn encode(model: &Model) -> Result<Vec<u8>> {
     let payload = postcard::to_allocvec(model)
         .map_err(|e| Error::new(ErrorCode::Internal, format!("bundle encoding failed: {e}")))?;
@@ -52,15 +53,18 @@ pub fn encode(model: &Model) -> Result<Vec<u8>> {
     Ok(out)
 }
 
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn u16_at(bytes: &[u8], at: usize) -> Option<u16> {
     Some(u16::from_le_bytes(bytes.get(at..at + 2)?.try_into().ok()?))
 }
 
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn u32_at(bytes: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_le_bytes(bytes.get(at..at + 4)?.try_into().ok()?))
 }
 
 /// Decode and validate a bundle.
+#[cfg_attr(wasm_size_build, optimize(size))]
 pub fn decode(bytes: &[u8]) -> Result<Model> {
     if !bytes.starts_with(MAGIC) {
         return Err(Error::bad_format(
@@ -132,6 +136,7 @@ pub fn decode(bytes: &[u8]) -> Result<Model> {
 /// Wrap an arbitrary payload in a current-version header and a correct checksum, so a fuzzer's
 /// mutations reach the payload decoder and model validation. Not for producing real bundles.
 #[doc(hidden)]
+#[cfg_attr(wasm_size_build, optimize(size))]
 pub fn with_valid_checksum(payload: &[u8]) -> Vec<u8> {
     let len = u32::try_from(payload.len()).unwrap_or(u32::MAX);
     let mut out = Vec::with_capacity(HEADER_LEN + payload.len() + 4);

@@ -21,6 +21,7 @@ pub enum Codec {
 }
 
 impl Codec {
+    #[cfg_attr(wasm_size_build, optimize(size))]
     pub fn name(self) -> &'static str {
         match self {
             Codec::Zlib => "zlib",
@@ -33,6 +34,7 @@ impl Codec {
     }
 
     /// Recognise a compressed joblib file by its first bytes.
+    #[cfg_attr(wasm_size_build, optimize(size))]
     pub fn sniff(bytes: &[u8]) -> Option<Codec> {
         match bytes {
             [0x78, 0x01 | 0x5e | 0x9c | 0xda, ..] => Some(Codec::Zlib),
@@ -47,6 +49,7 @@ impl Codec {
 }
 
 /// Decompress a whole joblib file, never producing more than `max_bytes`.
+#[cfg_attr(wasm_size_build, optimize(size))]
 pub fn decompress(bytes: &[u8], codec: Codec, max_bytes: usize) -> Result<Vec<u8>> {
     let inflated = match codec {
         Codec::Zlib => miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(bytes, max_bytes),
@@ -64,6 +67,7 @@ pub fn decompress(bytes: &[u8], codec: Codec, max_bytes: usize) -> Result<Vec<u8
     })
 }
 
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn too_large(codec: Codec, max_bytes: usize) -> Error {
     Error::limit(format!(
         "the {}-compressed joblib file inflates to more than the max_alloc_bytes limit of {max_bytes} bytes",
@@ -72,6 +76,7 @@ fn too_large(codec: Codec, max_bytes: usize) -> Error {
 }
 
 /// The cargo feature that builds a codec in.
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn feature_of(codec: Codec) -> &'static str {
     match codec {
         Codec::Bz2 => "bz2",
@@ -83,6 +88,7 @@ fn feature_of(codec: Codec) -> &'static str {
 /// bz2, lzma/xz and lz4, when their cargo features are on; otherwise an error naming the
 /// feature.
 #[allow(unreachable_code, unused_variables)]
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn decompress_other(bytes: &[u8], codec: Codec, max_bytes: usize) -> Result<Vec<u8>> {
     #[cfg(any(feature = "bz2", feature = "lzma", feature = "lz4"))]
     {
@@ -166,6 +172,7 @@ struct LimitedWriter {
 
 #[cfg(feature = "lzma")]
 impl std::io::Write for LimitedWriter {
+    #[cfg_attr(wasm_size_build, optimize(size))]
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         if self.out.len().saturating_add(buf.len()) > self.max_bytes {
             self.exceeded = true;
@@ -175,12 +182,14 @@ impl std::io::Write for LimitedWriter {
         Ok(buf.len())
     }
 
+    #[cfg_attr(wasm_size_build, optimize(size))]
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
 }
 
 /// The deflate stream inside a gzip member (RFC 1952 header skipped, trailer ignored).
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn gzip_body(bytes: &[u8]) -> Result<&[u8]> {
     let bad = |what: &str| Error::bad_format(format!("gzip header: {what}"));
     let &[_, _, method, flags, ..] = bytes.get(..10).ok_or_else(|| bad("truncated"))? else {

@@ -31,6 +31,7 @@ pub enum Format {
 
 /// Recognise the format by content (never by file name). Files we know but cannot read yet get
 /// an error that says what they are.
+#[cfg_attr(wasm_size_build, optimize(size))]
 pub fn sniff(bytes: &[u8]) -> Result<Format> {
     if bytes.starts_with(bundle::MAGIC) {
         return Ok(Format::Bundle);
@@ -83,6 +84,7 @@ pub struct BoosterImport {
 
 impl BoosterImport {
     /// The core model with its metadata. `class` names the Python class the model came from.
+    #[cfg_attr(wasm_size_build, optimize(size))]
     pub fn into_model(
         self,
         class: &str,

@@ -22,6 +22,7 @@ pub struct F64Array {
 
 impl<'a> Attrs<'a> {
     /// `state` is the BUILD argument: a dict, or `(dict, slots)`.
+    #[cfg_attr(wasm_size_build, optimize(size))]
     pub fn new(arena: &'a Arena, state: Option<Id>, class: &'static str) -> Result<Self> {
         let state = state.ok_or_else(|| {
             Error::invalid_model(format!("{class} has no state (was it pickled unfitted?)"))
@@ -46,24 +47,29 @@ impl<'a> Attrs<'a> {
         Ok(Attrs { arena, dict, class })
     }
 
+    #[cfg_attr(wasm_size_build, optimize(size))]
     pub fn arena(&self) -> &'a Arena {
         self.arena
     }
 
+    #[cfg_attr(wasm_size_build, optimize(size))]
     pub fn class_name(&self) -> &'static str {
         self.class
     }
 
+    #[cfg_attr(wasm_size_build, optimize(size))]
     pub fn get(&self, name: &str) -> Option<&'a Value> {
         self.arena
             .dict_get(self.dict, name)
             .map(|id| self.arena.get(id))
     }
 
+    #[cfg_attr(wasm_size_build, optimize(size))]
     fn error(&self, name: &str, message: impl std::fmt::Display) -> Error {
         Error::invalid_model(format!("{}.{name}: {message}", self.class))
     }
 
+    #[cfg_attr(wasm_size_build, optimize(size))]
     pub fn require(&self, name: &str) -> Result<&'a Value> {
         self.get(name).ok_or_else(|| {
             self.error(
@@ -73,6 +79,7 @@ impl<'a> Attrs<'a> {
         })
     }
 
+    #[cfg_attr(wasm_size_build, optimize(size))]
     pub fn array(&self, name: &str) -> Result<&'a NdArray> {
         match self.require(name)? {
             Value::Array(a) => Ok(a),
@@ -84,6 +91,7 @@ impl<'a> Attrs<'a> {
     }
 
     /// A numeric array; a plain float or int is read as a 0-d array.
+    #[cfg_attr(wasm_size_build, optimize(size))]
     pub fn f64_array(&self, name: &str) -> Result<F64Array> {
         match self.require(name)? {
             Value::Float(f) => Ok(F64Array {
@@ -107,6 +115,7 @@ impl<'a> Attrs<'a> {
         }
     }
 
+    #[cfg_attr(wasm_size_build, optimize(size))]
     pub fn int(&self, name: &str) -> Result<i64> {
         match self.require(name)? {
             Value::Int(i) => Ok(*i),
@@ -115,6 +124,7 @@ impl<'a> Attrs<'a> {
     }
 
     /// A string attribute, `None` when absent (attributes come and go across versions).
+    #[cfg_attr(wasm_size_build, optimize(size))]
     pub fn opt_str(&self, name: &str) -> Result<Option<&'a str>> {
         match self.get(name) {
             None => Ok(None),
@@ -125,6 +135,7 @@ impl<'a> Attrs<'a> {
         }
     }
 
+    #[cfg_attr(wasm_size_build, optimize(size))]
     pub fn sklearn_version_string(&self) -> Option<&'a str> {
         match self.get("_sklearn_version") {
             Some(Value::Str(s)) => Some(s),
@@ -133,6 +144,7 @@ impl<'a> Attrs<'a> {
     }
 
     /// A float (or int) attribute such as `learning_rate`.
+    #[cfg_attr(wasm_size_build, optimize(size))]
     pub fn float(&self, name: &str) -> Result<f64> {
         match self.require(name)? {
             Value::Float(f) => Ok(*f),
@@ -142,6 +154,7 @@ impl<'a> Attrs<'a> {
     }
 
     /// `(major, minor)` of `_sklearn_version`, for the rules that changed between versions.
+    #[cfg_attr(wasm_size_build, optimize(size))]
     pub fn sklearn_version(&self) -> Option<(u32, u32)> {
         let text = self.sklearn_version_string()?;
         let mut parts = text.split('.');
@@ -155,11 +168,13 @@ impl<'a> Attrs<'a> {
     }
 
     /// Whether the file was written by scikit-learn at least `major.minor` (unknown: no).
+    #[cfg_attr(wasm_size_build, optimize(size))]
     pub fn at_least(&self, major: u32, minor: u32) -> bool {
         self.sklearn_version().is_some_and(|v| v >= (major, minor))
     }
 
     /// A nested object of a known class, e.g. `init_` or `tree_`, with its attribute view.
+    #[cfg_attr(wasm_size_build, optimize(size))]
     pub fn object(&self, name: &str) -> Result<(Class, &'a Value)> {
         match self.require(name)? {
             value @ Value::Object {
@@ -171,6 +186,7 @@ impl<'a> Attrs<'a> {
     }
 
     /// The items of a list or object ndarray attribute, in C order.
+    #[cfg_attr(wasm_size_build, optimize(size))]
     pub fn items(&self, name: &str) -> Result<Vec<Id>> {
         let value = self.require(name)?;
         match (value, value.object_array_items()) {
@@ -184,6 +200,7 @@ impl<'a> Attrs<'a> {
     }
 
     /// View a nested object value (from [`Self::object`] or [`Self::items`]) as attributes.
+    #[cfg_attr(wasm_size_build, optimize(size))]
     pub fn nested(
         &self,
         value: &'a Value,
@@ -217,6 +234,7 @@ impl<'a> Attrs<'a> {
     }
 
     /// A nested estimator of any known class.
+    #[cfg_attr(wasm_size_build, optimize(size))]
     pub fn nested_any(&self, value: &'a Value, what: &str) -> Result<(Class, Attrs<'a>)> {
         match value {
             Value::Object {
@@ -232,16 +250,19 @@ impl<'a> Attrs<'a> {
     }
 
     /// `classes_` in its own type: ints, floats, strings or bools.
+    #[cfg_attr(wasm_size_build, optimize(size))]
     pub fn classes(&self, max_classes: usize) -> Result<ClassLabels> {
         self.classes_in("classes_", max_classes)
     }
 
     /// Class labels stored under another name (LightGBM's wrapper keeps them in `_classes`).
+    #[cfg_attr(wasm_size_build, optimize(size))]
     pub fn classes_in(&self, name: &str, max_classes: usize) -> Result<ClassLabels> {
         self.labels_of(self.array(name)?, name, max_classes)
     }
 
     /// Multi-output classifiers' `classes_`: a list of label arrays, one per output.
+    #[cfg_attr(wasm_size_build, optimize(size))]
     pub fn classes_per_output(&self, max_classes: usize) -> Result<Vec<ClassLabels>> {
         self.items("classes_")?
             .into_iter()
@@ -253,6 +274,7 @@ impl<'a> Attrs<'a> {
             .collect()
     }
 
+    #[cfg_attr(wasm_size_build, optimize(size))]
     fn labels_of(&self, array: &NdArray, name: &str, max_classes: usize) -> Result<ClassLabels> {
         if array.shape.len() != 1 {
             return Err(self.error(
@@ -296,6 +318,7 @@ impl<'a> Attrs<'a> {
 
     /// `feature_names_in_` when the model was fitted on a DataFrame, else `x0 … x{n-1}`
     /// (scikit-learn's own default names). Returns the names and whether they came from the file.
+    #[cfg_attr(wasm_size_build, optimize(size))]
     pub fn feature_names(&self, n_features: usize) -> Result<(Vec<String>, bool)> {
         if self.get("feature_names_in_").is_some() {
             let names = self
@@ -314,6 +337,7 @@ impl<'a> Attrs<'a> {
     }
 
     /// Check `n_features_in_` (when present) against the width of the coefficients.
+    #[cfg_attr(wasm_size_build, optimize(size))]
     pub fn check_n_features(&self, n_features: usize) -> Result<()> {
         if self.get("n_features_in_").is_some() {
             let declared = self.int("n_features_in_")?;

@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::formats::pickle::globals::Class;
 use crate::formats::pickle::value::Value;
 
+#[cfg_attr(wasm_size_build, optimize(size))]
 pub fn lower(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<NaiveBayes> {
     let classes = attrs.classes(ctx.limits.max_classes)?;
     let k = classes.len();

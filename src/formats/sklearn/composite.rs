@@ -16,6 +16,7 @@ use crate::formats::pickle::globals::{Class, Global};
 use crate::formats::pickle::value::Value;
 
 /// Lower a part into a member (it must not itself be composite).
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn member(attrs: &Attrs, value: &Value, name: &str, ctx: &ImportContext) -> Result<Member> {
     let (class, part) = match value {
         Value::Object {
@@ -55,6 +56,7 @@ fn member(attrs: &Attrs, value: &Value, name: &str, ctx: &ImportContext) -> Resu
 }
 
 /// The items of a list attribute as values.
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn values<'a>(attrs: &Attrs<'a>, key: &str) -> Result<Vec<&'a Value>> {
     Ok(attrs
         .items(key)?
@@ -64,6 +66,7 @@ fn values<'a>(attrs: &Attrs<'a>, key: &str) -> Result<Vec<&'a Value>> {
 }
 
 /// `(name, estimator)` pairs of the `estimators` parameter: names and which were dropped.
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn param_names(attrs: &Attrs) -> Result<Vec<(String, bool)>> {
     let arena = attrs.arena();
     attrs
@@ -89,6 +92,7 @@ fn param_names(attrs: &Attrs) -> Result<Vec<(String, bool)>> {
         .collect()
 }
 
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn number(value: &Value) -> Option<f64> {
     match value {
         Value::Float(f) => Some(*f),
@@ -97,6 +101,7 @@ fn number(value: &Value) -> Option<f64> {
     }
 }
 
+#[cfg_attr(wasm_size_build, optimize(size))]
 pub fn lower(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<Model> {
     let arena = attrs.arena();
     let mut members = Vec::new();
@@ -324,6 +329,7 @@ pub fn lower(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<Model> 
 
 /// Whether a Bagging ensemble's estimators are decision or extra trees (the tree engine
 /// handles those, for Bagging and AdaBoost); anything else goes through members.
+#[cfg_attr(wasm_size_build, optimize(size))]
 pub fn bagging_over_trees(attrs: &Attrs) -> bool {
     let Ok(items) = attrs.items("estimators_") else {
         return true;
@@ -339,6 +345,7 @@ pub fn bagging_over_trees(attrs: &Attrs) -> bool {
 
 /// BaggingClassifier/Regressor over non-tree estimators: each estimator a member whose first
 /// step selects its feature subset.
+#[cfg_attr(wasm_size_build, optimize(size))]
 pub fn bagging(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<Model> {
     let arena = attrs.arena();
     let n_features = usize::try_from(attrs.int("n_features_in_")?)
@@ -416,6 +423,7 @@ pub fn bagging(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<Model
 }
 
 /// Where each of the member's classes sits among the calibrated classifier's classes.
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn class_positions(member: &ClassLabels, all: &ClassLabels) -> Result<Vec<usize>> {
     let missing =
         || Error::invalid_model("CalibratedClassifierCV: a fold's classes are not among classes_");
@@ -440,6 +448,7 @@ fn class_positions(member: &ClassLabels, all: &ClassLabels) -> Result<Vec<usize>
     }
 }
 
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn calibrator(fold: &Attrs, value: &Value) -> Result<Calibrator> {
     match value {
         Value::Object {
@@ -487,6 +496,7 @@ fn calibrator(fold: &Attrs, value: &Value) -> Result<Calibrator> {
 
 /// A model with one member per output (multi-output trees, forests and neighbours):
 /// `lower_output(o, classes_[o])` builds output `o`'s classifier.
+#[cfg_attr(wasm_size_build, optimize(size))]
 pub(super) fn per_output_model(
     attrs: &Attrs,
     class: Class,
@@ -522,6 +532,7 @@ pub(super) fn per_output_model(
 
 /// AdaBoostClassifier/Regressor over non-tree estimators: each estimator a member, combined by
 /// the tree ensemble's SAMME / SAMME.R / weighted-median rules.
+#[cfg_attr(wasm_size_build, optimize(size))]
 pub fn adaboost(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<Model> {
     let is_classifier = class == Class::AdaBoostClassifier;
     let classes = if is_classifier {

@@ -11,6 +11,7 @@ use crate::formats::pickle::globals::Class;
 use crate::formats::pickle::value::Value;
 
 /// Lower a wrapper (or a bare Booster) to a model.
+#[cfg_attr(wasm_size_build, optimize(size))]
 pub fn lower(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<Model> {
     let booster = booster_attrs(attrs, class, Class::LgbmBooster)?;
     let classes = match class {

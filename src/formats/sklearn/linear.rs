@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::formats::pickle::globals::{Class, LinearKind};
 
 /// `coef_` as `(weights, n_scores, n_features, was_1d)`.
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn coefficients(attrs: &Attrs, ctx: &ImportContext) -> Result<(Vec<f64>, usize, usize, bool)> {
     let coef = attrs.f64_array("coef_")?;
     let (n_scores, n_features, was_1d) = match coef.shape.as_slice() {
@@ -27,6 +28,7 @@ fn coefficients(attrs: &Attrs, ctx: &ImportContext) -> Result<(Vec<f64>, usize, 
 }
 
 /// `intercept_`: a scalar (broadcast) or one value per score.
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn intercepts(attrs: &Attrs, n_scores: usize) -> Result<Vec<f64>> {
     let intercept = attrs.f64_array("intercept_")?;
     match (intercept.shape.as_slice(), intercept.values.as_slice()) {
@@ -38,10 +40,12 @@ fn intercepts(attrs: &Attrs, n_scores: usize) -> Result<Vec<f64>> {
     }
 }
 
+#[cfg_attr(wasm_size_build, optimize(size))]
 pub fn linear_regression(attrs: &Attrs, ctx: &ImportContext) -> Result<LinearRegressor> {
     regressor(attrs, ctx, InverseLink::Identity)
 }
 
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn regressor(
     attrs: &Attrs,
     ctx: &ImportContext,
@@ -58,6 +62,7 @@ fn regressor(
 }
 
 /// Every other linear model: the shared scores, then what the kind does with them.
+#[cfg_attr(wasm_size_build, optimize(size))]
 pub fn linear_model(attrs: &Attrs, kind: LinearKind, ctx: &ImportContext) -> Result<Estimator> {
     use LinearKind as K;
     let name = Class::Linear(kind).name();
@@ -126,6 +131,7 @@ pub fn linear_model(attrs: &Attrs, kind: LinearKind, ctx: &ImportContext) -> Res
     })
 }
 
+#[cfg_attr(wasm_size_build, optimize(size))]
 pub fn logistic_regression(attrs: &Attrs, ctx: &ImportContext) -> Result<LinearClassifier> {
     let (weights, n_scores, n_features, _) = coefficients(attrs, ctx)?;
     let intercepts = intercepts(attrs, n_scores)?;
@@ -145,6 +151,7 @@ pub fn logistic_regression(attrs: &Attrs, ctx: &ImportContext) -> Result<LinearC
 ///   'auto' (or 1.5–1.7's 'deprecated') means one-vs-rest when there are two classes or the
 ///   solver is liblinear or newton-cholesky, softmax otherwise.
 /// - From 1.8 `multi_class` is gone: binary is one-vs-rest (`[1-p, p]`), multiclass softmax.
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn probability_rule(attrs: &Attrs, n_classes: usize) -> Result<ProbabilityRule> {
     let Some(multi_class) = attrs.opt_str("multi_class")? else {
         return Ok(if n_classes <= 2 {

@@ -34,6 +34,7 @@ pub struct ImportContext<'a> {
 }
 
 /// Turn the root object of a scikit-learn pickle into a [`Model`].
+#[cfg_attr(wasm_size_build, optimize(size))]
 pub fn lower(doc: &Document, ctx: &ImportContext) -> Result<Model> {
     let (class, state) = match doc.arena.get(doc.root) {
         Value::Object {
@@ -60,6 +61,7 @@ pub fn lower(doc: &Document, ctx: &ImportContext) -> Result<Model> {
 }
 
 /// Lower an estimator object that can stand alone (also a Pipeline's final step).
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn lower_root(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<Model> {
     if class == Class::Pipeline {
         return pipeline::lower(attrs, ctx);
@@ -132,6 +134,7 @@ fn lower_root(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<Model>
 }
 
 /// `RANSACRegressor` predicts with its fitted `estimator_` (the model refitted on the inliers).
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn ransac(attrs: &Attrs, ctx: &ImportContext) -> Result<Model> {
     let (class, inner) = attrs.object("estimator_")?;
     if !class.is_estimator() || (class.is_transformer() && class != Class::Pipeline) {
@@ -154,6 +157,7 @@ fn ransac(attrs: &Attrs, ctx: &ImportContext) -> Result<Model> {
 }
 
 /// Metadata of a model whose root object is `class`, taking `n_features` input columns.
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn root_metadata(
     attrs: &Attrs,
     class: Class,
@@ -171,6 +175,7 @@ fn root_metadata(
     ))
 }
 
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn metadata(
     attrs: &Attrs,
     class: Class,
@@ -196,6 +201,7 @@ fn metadata(
 }
 
 /// Lower one (non-pipeline) estimator object.
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn lower_estimator(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<Estimator> {
     Ok(match class {
         Class::LinearRegression => {
@@ -249,6 +255,7 @@ fn lower_estimator(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<E
 
 /// The Booster of a LightGBM/XGBoost scikit-learn wrapper (its `_Booster`), or the pickled
 /// Booster itself when `class` is the library's Booster class.
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn booster_attrs<'a>(attrs: &Attrs<'a>, class: Class, booster: Class) -> Result<Attrs<'a>> {
     if class == booster {
         return Ok(attrs.clone());
@@ -259,6 +266,7 @@ fn booster_attrs<'a>(attrs: &Attrs<'a>, class: Class, booster: Class) -> Result<
 
 /// Finish a model read from a wrapper's booster: a classifier wrapper must hold a classifier
 /// objective and a regressor/ranker wrapper must not (a bare Booster may hold either).
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn wrapped_booster(
     parsed: BoosterImport,
     class: Class,

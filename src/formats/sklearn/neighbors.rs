@@ -9,10 +9,12 @@ use crate::error::{Error, Result};
 use crate::formats::pickle::globals::Class;
 use crate::formats::pickle::value::Value;
 
+#[cfg_attr(wasm_size_build, optimize(size))]
 pub fn lower(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<Neighbors> {
     lower_output(attrs, class, ctx, None)
 }
 
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn is_classifier(class: Class) -> bool {
     matches!(
         class,
@@ -21,12 +23,14 @@ fn is_classifier(class: Class) -> bool {
 }
 
 /// A neighbours classifier fitted on several targets (2-D `y`).
+#[cfg_attr(wasm_size_build, optimize(size))]
 pub fn is_multi_output_classifier(attrs: &Attrs, class: Class) -> bool {
     is_classifier(class) && matches!(attrs.get("outputs_2d_"), Some(Value::Bool(true)))
 }
 
 /// One output of a multi-output neighbours classifier: the same training rows, that
 /// output's column of `_y` and its classes.
+#[cfg_attr(wasm_size_build, optimize(size))]
 pub fn output_classifier(
     attrs: &Attrs,
     class: Class,
@@ -43,6 +47,7 @@ pub fn output_classifier(
     lower_output(attrs, class, ctx, Some((output, classes))).map(crate::core::Estimator::Neighbors)
 }
 
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn lower_output(
     attrs: &Attrs,
     class: Class,
@@ -193,6 +198,7 @@ fn lower_output(
 
 /// `outlier_label_` of a RadiusNeighborsClassifier as a class index: absent (`None` → rows
 /// without neighbours are an error), or a label that must be one of `classes_`.
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn outlier_label(attrs: &Attrs, classes: &ClassLabels) -> Result<Option<Option<usize>>> {
     let arena = attrs.arena();
     let label = match attrs.get("outlier_label_") {

@@ -54,6 +54,7 @@ const TRANSFORMERS: &[Class] = &[
     Class::Pipeline,
 ];
 
+#[cfg_attr(wasm_size_build, optimize(size))]
 pub fn lower(attrs: &Attrs, ctx: &ImportContext) -> Result<Model> {
     let steps = pipeline_steps(attrs)?;
     let ((name, last), head) = steps
@@ -154,6 +155,7 @@ pub fn lower(attrs: &Attrs, ctx: &ImportContext) -> Result<Model> {
 
 /// A transformer saved on its own (a fitted ColumnTransformer, scaler, encoder, …): a model
 /// whose `transform` runs it.
+#[cfg_attr(wasm_size_build, optimize(size))]
 pub(super) fn transformer_model(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<Model> {
     let stages = lower_transformer(attrs, class, None)?;
     let n_out = stages.last().map_or(0, Stage::n_outputs);
@@ -164,6 +166,7 @@ pub(super) fn transformer_model(attrs: &Attrs, class: Class, ctx: &ImportContext
 
 /// HistGradientBoosting's `_preprocessor` (scikit-learn ≥ 1.4 with categorical features): a
 /// ColumnTransformer of one OrdinalEncoder and a passthrough remainder.
+#[cfg_attr(wasm_size_build, optimize(size))]
 pub(super) fn internal_preprocessor(attrs: &Attrs, value: &Value) -> Result<Vec<Stage>> {
     let (_, pre) = attrs.nested(value, &[Class::ColumnTransformer], "_preprocessor")?;
     Ok(vec![Stage::Split(
@@ -172,6 +175,7 @@ pub(super) fn internal_preprocessor(attrs: &Attrs, value: &Value) -> Result<Vec<
 }
 
 /// `steps` as (name, step value) pairs.
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn pipeline_steps<'a>(attrs: &Attrs<'a>) -> Result<Vec<(String, &'a Value)>> {
     let arena = attrs.arena();
     attrs
@@ -191,10 +195,12 @@ fn pipeline_steps<'a>(attrs: &Attrs<'a>) -> Result<Vec<(String, &'a Value)>> {
         .collect()
 }
 
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn is_passthrough(value: &Value) -> bool {
     matches!(value, Value::None) || matches!(value, Value::Str(s) if s == "passthrough")
 }
 
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn unsupported_step(e: Error, name: &str) -> Error {
     if e.code() == ErrorCode::UnsupportedClass {
         Error::new(
@@ -216,6 +222,7 @@ fn unsupported_step(e: Error, name: &str) -> Error {
 
 /// Lower one transformer (a nested Pipeline becomes several stages). `width` is the number of
 /// columns it receives, when known from the step before.
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn lower_transformer(attrs: &Attrs, class: Class, width: Option<usize>) -> Result<Vec<Stage>> {
     let stages = match class {
         Class::Pipeline => {
@@ -260,6 +267,7 @@ fn lower_transformer(attrs: &Attrs, class: Class, width: Option<usize>) -> Resul
 }
 
 /// A split branch's steps: plain transforms only.
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn branch_steps(attrs: &Attrs, value: &Value, name: &str, width: usize) -> Result<Vec<Transform>> {
     if is_passthrough(value) {
         return Ok(Vec::new());
@@ -279,6 +287,7 @@ fn branch_steps(attrs: &Attrs, value: &Value, name: &str, width: usize) -> Resul
         .collect()
 }
 
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn column_transformer(attrs: &Attrs) -> Result<ColumnSplit> {
     let arena = attrs.arena();
     let n_features = count(attrs.int("n_features_in_")?, "n_features_in_")?;
@@ -368,6 +377,7 @@ fn column_transformer(attrs: &Attrs) -> Result<ColumnSplit> {
     })
 }
 
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn indices_of<'a>(arena: &'a Arena, dict: &Value, name: &str) -> Option<&'a Value> {
     let Value::Dict(pairs) = dict else {
         return None;
@@ -379,6 +389,7 @@ fn indices_of<'a>(arena: &'a Arena, dict: &Value, name: &str) -> Option<&'a Valu
         .map(|(_, v)| arena.get(*v))
 }
 
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn feature_union(attrs: &Attrs, width: Option<usize>) -> Result<ColumnSplit> {
     let arena = attrs.arena();
     let list = attrs.items("transformer_list")?;
@@ -449,10 +460,12 @@ fn feature_union(attrs: &Attrs, width: Option<usize>) -> Result<ColumnSplit> {
     })
 }
 
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn count(v: i64, what: &str) -> Result<usize> {
     usize::try_from(v).map_err(|_| Error::invalid_model(format!("{what} is negative")))
 }
 
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn optional_array(attrs: &Attrs, name: &str) -> Result<Option<Vec<f64>>> {
     match attrs.get(name) {
         None | Some(Value::None) => Ok(None),
@@ -462,6 +475,7 @@ fn optional_array(attrs: &Attrs, name: &str) -> Result<Option<Vec<f64>>> {
 
 /// A fitted array that applies only when its hyper-parameter is on: scalers store `mean_` /
 /// `center_` even with `with_mean=False` / `with_centering=False`, and the flag decides.
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn gated_array(attrs: &Attrs, flag_name: &str, name: &str) -> Result<Option<Vec<f64>>> {
     if flag(attrs, flag_name) {
         optional_array(attrs, name)
@@ -471,16 +485,19 @@ fn gated_array(attrs: &Attrs, flag_name: &str, name: &str) -> Result<Option<Vec<
 }
 
 /// A boolean hyper-parameter (scikit-learn's default for these is True).
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn flag(attrs: &Attrs, name: &str) -> bool {
     !matches!(attrs.get(name), Some(Value::Bool(false)))
 }
 
+#[cfg_attr(wasm_size_build, optimize(size))]
 pub(super) fn is_true(attrs: &Attrs, name: &str) -> bool {
     matches!(attrs.get(name), Some(Value::Bool(true)))
 }
 
 /// `n_features_in_`, or the width the previous step outputs (FunctionTransformer before 1.2
 /// records none when it does not validate).
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn width_of(attrs: &Attrs, width: Option<usize>) -> Result<usize> {
     match attrs.get("n_features_in_") {
         Some(Value::Int(n)) => count(*n, "n_features_in_"),
@@ -494,6 +511,7 @@ fn width_of(attrs: &Attrs, width: Option<usize>) -> Result<usize> {
 }
 
 /// A pickled cell value (`statistics_` of an object column, `missing_values`, …).
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn cell_of(value: &Value) -> Option<Cell> {
     Some(match value {
         Value::None => Cell::Missing,
@@ -510,6 +528,7 @@ fn cell_of(value: &Value) -> Option<Cell> {
 }
 
 /// The items of an object array / list as cells, or a numeric array's values.
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn cells_of(arena: &Arena, array: &NdArray, what: &str) -> Result<Vec<Cell>> {
     match (&array.data, array.dtype.kind) {
         (ArrayData::Objects(items), _) => items
@@ -549,6 +568,7 @@ fn cells_of(arena: &Arena, array: &NdArray, what: &str) -> Result<Vec<Cell>> {
 }
 
 /// One entry of `categories_`.
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn categories(arena: &Arena, id: Id, what: &str) -> Result<Categories> {
     let Value::Array(array) = arena.get(id) else {
         return Err(Error::invalid_model(format!("{what} is not an array")));
@@ -577,6 +597,7 @@ fn categories(arena: &Arena, id: Id, what: &str) -> Result<Categories> {
     }
 }
 
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn missing_marker(attrs: &Attrs) -> Result<MissingMarker> {
     match attrs.get("missing_values") {
         None => Ok(MissingMarker::Nan),
@@ -593,6 +614,7 @@ fn missing_marker(attrs: &Attrs) -> Result<MissingMarker> {
 }
 
 /// An index array attribute (`features_`, …).
+#[cfg_attr(wasm_size_build, optimize(size))]
 pub(super) fn indices(attrs: &Attrs, name: &str) -> Result<Vec<usize>> {
     attrs
         .array(name)?
@@ -610,6 +632,7 @@ pub(super) fn indices(attrs: &Attrs, name: &str) -> Result<Vec<usize>> {
 }
 
 /// A boolean mask attribute (`support_`) as the kept indices.
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn mask(attrs: &Attrs, name: &str) -> Result<Vec<usize>> {
     Ok(attrs
         .array(name)?
@@ -622,6 +645,7 @@ fn mask(attrs: &Attrs, name: &str) -> Result<Vec<usize>> {
 }
 
 /// Per-column optional indices: `drop_idx_` (None, an int array, or an object array with None).
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn optional_indices(attrs: &Attrs, name: &str, n: usize) -> Result<Vec<Option<usize>>> {
     let arena = attrs.arena();
     let value = attrs.get(name);
@@ -640,6 +664,7 @@ fn optional_indices(attrs: &Attrs, name: &str, n: usize) -> Result<Vec<Option<us
 
 /// `_default_to_infrequent_mappings` (scikit-learn ≥ 1.1 with infrequent categories): per
 /// column, the grouped index of each category, or `None` when the column has none.
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn infrequent_mappings(attrs: &Attrs, n: usize) -> Result<Vec<Option<Vec<usize>>>> {
     let arena = attrs.arena();
     if !is_true(attrs, "_infrequent_enabled") {
@@ -667,6 +692,7 @@ fn infrequent_mappings(attrs: &Attrs, n: usize) -> Result<Vec<Option<Vec<usize>>
         .collect()
 }
 
+#[cfg_attr(wasm_size_build, optimize(size))]
 pub(super) fn all_categories(attrs: &Attrs) -> Result<Vec<Categories>> {
     attrs
         .items("categories_")?
@@ -682,6 +708,7 @@ pub(super) fn all_categories(attrs: &Attrs) -> Result<Vec<Categories>> {
         .collect()
 }
 
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn one_hot(attrs: &Attrs) -> Result<Transform> {
     let cats = all_categories(attrs)?;
     let n = cats.len();
@@ -747,6 +774,7 @@ fn one_hot(attrs: &Attrs) -> Result<Transform> {
     Ok(t)
 }
 
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn ordinal(attrs: &Attrs) -> Result<Transform> {
     let cats = all_categories(attrs)?;
     let n = cats.len();
@@ -802,6 +830,7 @@ fn ordinal(attrs: &Attrs) -> Result<Transform> {
     Ok(Transform::Ordinal { columns })
 }
 
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn simple_imputer(attrs: &Attrs) -> Result<Transform> {
     let arena = attrs.arena();
     let n_features = count(attrs.int("n_features_in_")?, "n_features_in_")?;
@@ -832,6 +861,7 @@ fn simple_imputer(attrs: &Attrs) -> Result<Transform> {
 }
 
 /// scikit-learn's `_clean_nans`: NaN scores count as the lowest.
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn clean_scores(attrs: &Attrs) -> Result<Vec<f64>> {
     Ok(attrs
         .f64_array("scores_")?
@@ -842,6 +872,7 @@ fn clean_scores(attrs: &Attrs) -> Result<Vec<f64>> {
 }
 
 /// SelectKBest: the `k` highest scores, ties broken as numpy's stable argsort does.
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn k_best(attrs: &Attrs) -> Result<Vec<usize>> {
     let scores = clean_scores(attrs)?;
     let k = match attrs.get("k") {
@@ -865,6 +896,7 @@ fn k_best(attrs: &Attrs) -> Result<Vec<usize>> {
 }
 
 /// numpy's default (linear) percentile of `v` at `q` percent.
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn percentile(v: &[f64], q: f64) -> f64 {
     let mut pairs: Vec<(f64, usize)> = v.iter().copied().zip(0..).collect();
     sort_by_value(&mut pairs);
@@ -890,6 +922,7 @@ fn percentile(v: &[f64], q: f64) -> f64 {
     }
 }
 
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn select_percentile(attrs: &Attrs) -> Result<Vec<usize>> {
     let scores = clean_scores(attrs)?;
     let p = attrs.float("percentile")?;
@@ -921,6 +954,7 @@ fn select_percentile(attrs: &Attrs) -> Result<Vec<usize>> {
         .collect())
 }
 
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn polynomial(attrs: &Attrs, n: usize) -> Result<Transform> {
     let arena = attrs.arena();
     let (min_degree, max_degree) = match (attrs.get("_min_degree"), attrs.get("_max_degree")) {
@@ -996,6 +1030,7 @@ fn polynomial(attrs: &Attrs, n: usize) -> Result<Transform> {
     })
 }
 
+#[cfg_attr(wasm_size_build, optimize(size))]
 pub(super) fn transform(attrs: &Attrs, class: Class, width: Option<usize>) -> Result<Transform> {
     let arena = attrs.arena();
     let n = || width_of(attrs, width);
@@ -1210,6 +1245,7 @@ pub(super) fn transform(attrs: &Attrs, class: Class, width: Option<usize>) -> Re
 }
 
 /// `n_features_in_`, when recorded, must be the width the fitted statistics imply.
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn declared_width(attrs: &Attrs, class: Class, t: Option<&Transform>) -> Result<()> {
     if let (Some(Value::Int(declared)), Some(t)) = (attrs.get("n_features_in_"), t) {
         if usize::try_from(*declared).ok() != Some(t.n_features()) {

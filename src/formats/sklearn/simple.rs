@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::formats::pickle::globals::Class;
 use crate::formats::pickle::value::Value;
 
+#[cfg_attr(wasm_size_build, optimize(size))]
 pub fn lower(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<Estimator> {
     Ok(match class {
         Class::DummyClassifier => Estimator::Dummy(dummy_classifier(attrs, ctx)?),
@@ -36,6 +37,7 @@ pub fn lower(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<Estimat
 }
 
 /// A 2-D float attribute as (values, rows, columns).
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn matrix(attrs: &Attrs, name: &str, ctx: &ImportContext) -> Result<(Vec<f64>, usize, usize)> {
     let array = attrs.f64_array(name)?;
     match array.shape.as_slice() {
@@ -54,6 +56,7 @@ fn matrix(attrs: &Attrs, name: &str, ctx: &ImportContext) -> Result<(Vec<f64>, u
 
 /// `n_features_in_`, which the dummies record from 1.5 (they never read `X`'s values); before,
 /// nothing — `None`: any width.
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn declared_features(attrs: &Attrs) -> Result<Option<usize>> {
     match attrs.get("n_features_in_") {
         Some(Value::Int(n)) => usize::try_from(*n).map(Some).map_err(|_| {
@@ -63,6 +66,7 @@ fn declared_features(attrs: &Attrs) -> Result<Option<usize>> {
     }
 }
 
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn one_output(attrs: &Attrs) -> Result<()> {
     match attrs.get("n_outputs_") {
         None | Some(Value::Int(1)) => Ok(()),
@@ -73,6 +77,7 @@ fn one_output(attrs: &Attrs) -> Result<()> {
     }
 }
 
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn dummy_classifier(attrs: &Attrs, ctx: &ImportContext) -> Result<Dummy> {
     one_output(attrs)?;
     let strategy = attrs
@@ -111,6 +116,7 @@ fn dummy_classifier(attrs: &Attrs, ctx: &ImportContext) -> Result<Dummy> {
 }
 
 /// Position of the `constant` parameter among the classes.
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn constant_index(attrs: &Attrs, classes: &ClassLabels) -> Result<usize> {
     let arena = attrs.arena();
     let value = attrs.require("constant")?;
@@ -137,6 +143,7 @@ fn constant_index(attrs: &Attrs, classes: &ClassLabels) -> Result<usize> {
     })
 }
 
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn dummy_regressor(attrs: &Attrs) -> Result<Dummy> {
     let constant = attrs.f64_array("constant_")?.values;
     let width = declared_features(attrs)?;
@@ -151,6 +158,7 @@ fn dummy_regressor(attrs: &Attrs) -> Result<Dummy> {
     Ok(model)
 }
 
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn nearest_centroid(attrs: &Attrs, ctx: &ImportContext) -> Result<Centroids> {
     let (centers, n_centers, n_features) = matrix(attrs, "centroids_", ctx)?;
     let classes = attrs.classes(ctx.limits.max_classes)?;
@@ -192,11 +200,13 @@ fn nearest_centroid(attrs: &Attrs, ctx: &ImportContext) -> Result<Centroids> {
 }
 
 /// `numpy.isclose` with its default tolerances.
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn is_close(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-8 + 1e-5 * b.abs()
 }
 
 /// A LabelEncoder or LabelBinarizer saved on its own: one input column, the labels.
+#[cfg_attr(wasm_size_build, optimize(size))]
 pub fn label_coder(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<Model> {
     let classes = attrs.classes(ctx.limits.max_classes)?;
     let binarizer = match class {

@@ -13,6 +13,7 @@ use crate::formats::pickle::globals::Class;
 use crate::formats::pickle::value::Value;
 
 /// A list attribute of float arrays (`bin_edges_`, `encodings_`), as vectors.
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn array_list(attrs: &Attrs, name: &str) -> Result<Vec<Vec<f64>>> {
     let arena = attrs.arena();
     attrs
@@ -32,6 +33,7 @@ fn array_list(attrs: &Attrs, name: &str) -> Result<Vec<Vec<f64>>> {
         .collect()
 }
 
+#[cfg_attr(wasm_size_build, optimize(size))]
 pub fn kbins(attrs: &Attrs) -> Result<Transform> {
     let one_hot = match attrs.opt_str("encode")?.unwrap_or("onehot") {
         "ordinal" => false,
@@ -54,6 +56,7 @@ pub fn kbins(attrs: &Attrs) -> Result<Transform> {
     }))
 }
 
+#[cfg_attr(wasm_size_build, optimize(size))]
 pub fn quantile(attrs: &Attrs) -> Result<Transform> {
     let q = attrs.f64_array("quantiles_")?;
     let (n_q, n_f) = match q.shape.as_slice() {
@@ -88,6 +91,7 @@ pub fn quantile(attrs: &Attrs) -> Result<Transform> {
 }
 
 /// PowerTransformer, followed by its internal StandardScaler when `standardize=True`.
+#[cfg_attr(wasm_size_build, optimize(size))]
 pub fn power(attrs: &Attrs) -> Result<Vec<Transform>> {
     let method = match attrs.opt_str("method")?.unwrap_or("yeo-johnson") {
         "box-cox" => PowerMethod::BoxCox,
@@ -116,6 +120,7 @@ pub fn power(attrs: &Attrs) -> Result<Vec<Transform>> {
     Ok(steps)
 }
 
+#[cfg_attr(wasm_size_build, optimize(size))]
 pub fn knn_imputer(attrs: &Attrs) -> Result<Transform> {
     let fit = attrs.f64_array("_fit_X")?;
     let n_features = match fit.shape.as_slice() {
@@ -194,6 +199,7 @@ pub fn knn_imputer(attrs: &Attrs) -> Result<Transform> {
     }))
 }
 
+#[cfg_attr(wasm_size_build, optimize(size))]
 pub fn target_encoder(attrs: &Attrs) -> Result<Transform> {
     let categories = super::pipeline::all_categories(attrs)?;
     let encodings = array_list(attrs, "encodings_")?;
@@ -243,6 +249,7 @@ pub fn target_encoder(attrs: &Attrs) -> Result<Transform> {
 
 /// SelectFromModel's mask: the fitted estimator's importances against the threshold, the top
 /// `max_features` first (scikit-learn's `_get_support_mask`).
+#[cfg_attr(wasm_size_build, optimize(size))]
 pub fn select_from_model(attrs: &Attrs) -> Result<(Vec<usize>, usize)> {
     let (class, est) = match attrs.get("estimator_") {
         Some(v @ Value::Object { .. }) => attrs.nested_any(v, "estimator_")?,
@@ -336,11 +343,13 @@ pub fn select_from_model(attrs: &Attrs) -> Result<(Vec<usize>, usize)> {
     Ok((kept, scores.len()))
 }
 
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn mean(v: &[f64]) -> f64 {
     pairwise_sum(v) / v.len() as f64
 }
 
 /// numpy.median: the middle order statistic, or the mean of the two middle ones.
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn median(v: &[f64]) -> f64 {
     let mut s: Vec<(f64, usize)> = v.iter().copied().zip(0..).collect();
     sort_by_value(&mut s);
@@ -358,6 +367,7 @@ fn median(v: &[f64]) -> f64 {
 }
 
 /// `threshold=None` means 1e-5 for models with an L1 penalty (scikit-learn's list).
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn is_l1(est: &Attrs, class: Class) -> bool {
     let name = class.name();
     let close_to_one = |key: &str| match est.get(key) {
@@ -373,6 +383,7 @@ fn is_l1(est: &Attrs, class: Class) -> bool {
 
 /// `coef_` (absolute values, or the column norms of a 2-D `coef_` with `norm_order`), or the
 /// impurity importances of a tree or forest.
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn importances(est: &Attrs, class: Class, owner: &Attrs) -> Result<Vec<f64>> {
     if est.get("coef_").is_some() {
         let coef = est.f64_array("coef_")?;
@@ -409,6 +420,7 @@ fn importances(est: &Attrs, class: Class, owner: &Attrs) -> Result<Vec<f64>> {
 }
 
 /// `numpy.linalg.norm(coef, axis=0, ord=order)` for one column (summed top to bottom).
+#[cfg_attr(wasm_size_build, optimize(size))]
 fn column_norm(column: impl Iterator<Item = f64>, order: f64) -> f64 {
     if order == 1.0 {
         column.fold(0.0, |s, v| s + v.abs())
@@ -427,6 +439,7 @@ fn column_norm(column: impl Iterator<Item = f64>, order: f64) -> f64 {
     }
 }
 
+#[cfg_attr(wasm_size_build, optimize(size))]
 pub fn spline(attrs: &Attrs) -> Result<Transform> {
     let extrapolation = match attrs.opt_str("extrapolation")?.unwrap_or("constant") {
         "error" => Extrapolation::Error,

@@ -12,6 +12,7 @@ use crate::formats::pickle::value::Value;
 use crate::formats::{jsondoc, xgboost};
 
 /// Lower a wrapper (or a bare Booster) to a model.
+#[cfg_attr(wasm_size_build, optimize(size))]
 pub fn lower(attrs: &Attrs, class: Class, ctx: &ImportContext) -> Result<Model> {
     let booster = booster_attrs(attrs, class, Class::XgbBooster)?;
     let raw = match booster.get("handle") {
