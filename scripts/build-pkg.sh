@@ -17,7 +17,7 @@ pkg=${PKG_OUT:-pkg}
 # Costs ~10 KB gzip and ~45 s of std build on a cold target dir.
 # --cfg wasm_size_build: the importers' functions carry #[optimize(size)] (a nightly attribute),
 # so code that runs once per load is compiled for size while the crate stays at -O3 for the
-# evaluation loops (-23 KB gzip; the importers whose per-node loops set load time are exempt).
+# evaluation loops (-22 KB gzip; the importers whose per-node loops set load time are exempt).
 export RUSTFLAGS="-C panic=unwind -C llvm-args=-wasm-use-legacy-eh --cfg wasm_size_build"
 target_dir=target/wasm-unwind
 if [ "${1:-}" = "--simd" ]; then

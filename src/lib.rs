@@ -14,8 +14,9 @@
 //! let proba = model.predict_proba(&rows).unwrap();
 //! ```
 
-// The browser build compiles the crate for size and its hot loops for speed (see
-// scripts/build-pkg.sh); `optimize` is a nightly attribute, which that build uses anyway.
+// The browser build (scripts/build-pkg.sh, nightly) sets `wasm_size_build`: the importers'
+// functions then carry `#[optimize(size)]`, code run once per load, while the crate stays at -O3
+// for the evaluation loops.
 #![cfg_attr(wasm_size_build, feature(optimize_attribute))]
 
 pub mod core;
