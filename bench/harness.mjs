@@ -153,15 +153,10 @@ export async function measure(adapter, X, expected, meta, opts) {
   const group = opts.fineClock ? 1 : 20;
   const singles = [];
   for (let i = 0; i < singleCalls; i += group) {
-    if (sync) {
-      const t = now();
-      for (let j = 0; j < group; j++) sync(handle, rows[(i + j) % rows.length]);
-      singles.push((now() - t) / group);
-    } else {
-      const t = now();
-      for (let j = 0; j < group; j++) await adapter.single(handle, rows[(i + j) % rows.length]);
-      singles.push((now() - t) / group);
-    }
+    const t = now();
+    if (sync) for (let j = 0; j < group; j++) sync(handle, rows[(i + j) % rows.length]);
+    else for (let j = 0; j < group; j++) await adapter.single(handle, rows[(i + j) % rows.length]);
+    singles.push((now() - t) / group);
   }
   if (adapter.free) adapter.free(handle);
   const batchMs = median(batches);

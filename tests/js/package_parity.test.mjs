@@ -11,17 +11,11 @@ import { readFileSync, readdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import { readFixtureJson } from "./fixture_json.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const fixtures = join(root, "tests/fixtures");
 const wp = createRequire(import.meta.url)(join(root, "pkg/node/wasm_predict.js"));
-
-/** A fixture's JSON, written by Python's json module: NaN and ±Infinity appear as bare tokens. */
-function readFixtureJson(path) {
-  const special = { "NaN!": NaN, "Infinity!": Infinity, "-Infinity!": -Infinity };
-  const text = readFileSync(path, "utf8").replace(/(?<=[[,:]\s*)(-?Infinity|NaN)(?=\s*[\],}])/g, '"$1!"');
-  return JSON.parse(text, (_, v) => (typeof v === "string" && v in special ? special[v] : v));
-}
 
 /** Numbers of a (nested) JSON output, row-major; null (a NaN passed through) is NaN. */
 const flatNumbers = (v) => (Array.isArray(v) ? v.flatMap(flatNumbers) : [v === null ? NaN : v]);

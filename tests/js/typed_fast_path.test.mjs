@@ -8,6 +8,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import { readFixtureJson } from "./fixture_json.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const fixtures = join(root, "tests/fixtures");
@@ -23,13 +24,6 @@ wp.Model.prototype.__typedCall = function (...args) {
   fastCalls += 1;
   return typedCall.apply(this, args);
 };
-
-/** A fixture's JSON, written by Python's json module: NaN and ±Infinity appear as bare tokens. */
-function readFixtureJson(path) {
-  const special = { "NaN!": NaN, "Infinity!": Infinity, "-Infinity!": -Infinity };
-  const text = readFileSync(path, "utf8").replace(/(?<=[[,:]\s*)(-?Infinity|NaN)(?=\s*[\],}])/g, '"$1!"');
-  return JSON.parse(text, (_, v) => (typeof v === "string" && v in special ? special[v] : v));
-}
 
 /** Every fixture whose X is all numbers (null = missing), with its first saved file. */
 function numericFixtures() {
